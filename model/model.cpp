@@ -1,0 +1,93 @@
+// The model's entry point; see model.h. The generic part mirrors
+// drivers/iommu/iommufd/main.c:iommufd_fops_ioctl().
+#include "model/model.h"
+
+#include <stdexcept>
+
+#include "model/device.h"
+#include "model/hw_pagetable.h"
+#include "model/ioas.h"
+#include "spec/catalogue.h"
+
+namespace ioconform::model {
+
+Model::Model(ModelConfig config) { state_.config = config; }
+
+const Buffer& Model::add_buffer(const std::string& name, u64 pages, bool memfd, u64 align) {
+  return state_.memory.add(name, pages, memfd, align);
+}
+
+void Model::add_device(const std::string& name) {
+  if (state_.device_by_name(name)) throw std::invalid_argument("device " + name + " defined twice");
+  // Each edu device sits in its own IOMMU group (its own root port under q35).
+  state_.devices.push_back(Device{name, static_cast<int>(state_.devices.size()), 0, 0});
+}
+
+StepResult Model::apply(const Op& op) {
+  if (op.name == "DMA_READ") return probe(op, Access::Read);
+  if (op.name == "DMA_WRITE") return probe(op, Access::Write);
+  const spec::Ioctl* io = spec::Catalogue::get().ioctl(op.name);
+  if (!io) throw std::invalid_argument("unknown op '" + op.name + "'");
+  if (!io->since.empty() && !spec::version_satisfies(state_.config.version, io->since))
+    return from(fail("ioctl.not_in_this_kernel"));
+  if (io->type == "iommufd") {
+    // With __trailing the caller places 8 more bytes after the struct, and the
+    // size covers them unless the scenario says otherwise.
+    const u64 size = op.arg("size", io->size + (op.has("__trailing") ? 8 : 0));
+    if (size < io->min_size) return from(fail("ioctl.size_below_min"));
+    if (size > io->size && op.arg("__trailing")) return from(fail("ioctl.trailing_nonzero"));
+  }
+  if (op.name == "IOMMU_DESTROY") return destroy(op);
+  if (op.name == "IOMMU_IOAS_ALLOC") return ioas_alloc(state_, op);
+  if (op.name == "IOMMU_IOAS_IOVA_RANGES") return ioas_iova_ranges(state_, op);
+  if (op.name == "IOMMU_IOAS_ALLOW_IOVAS") return ioas_allow_iovas(state_, op);
+  if (op.name == "IOMMU_IOAS_MAP") return ioas_map(state_, op);
+  if (op.name == "IOMMU_IOAS_MAP_FILE") return ioas_map_file(state_, op);
+  if (op.name == "IOMMU_IOAS_COPY") return ioas_copy(state_, op);
+  if (op.name == "IOMMU_IOAS_UNMAP") return ioas_unmap(state_, op);
+  if (op.name == "IOMMU_OPTION") return option(state_, op);
+  if (op.name == "IOMMU_HWPT_ALLOC") return hwpt_alloc(state_, op);
+  if (op.name == "VFIO_DEVICE_BIND_IOMMUFD") return vfio_bind(state_, op);
+  if (op.name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return vfio_attach(state_, op);
+  if (op.name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return vfio_detach(state_, op);
+  throw std::invalid_argument("op '" + op.name + "' is in the spec but not modelled");
+}
+
+// iommufd_destroy() -> iommufd_object_remove(): any type, refused while referenced.
+StepResult Model::destroy(const Op& op) {
+  const u32 id = static_cast<u32>(op.arg("id"));
+  Decision d = state_.objects.remove_by_user(id);
+  if (!d.ok()) return from(d);
+  switch (state_.objects.find(id)->type) {
+    case ObjType::Ioas:
+      ioas_destroy(state_, id);
+      state_.objects.erase(id);
+      break;
+    case ObjType::HwptPaging:
+      hwpt_paging_destroy(state_, id);
+      break;
+    case ObjType::Device:
+    case ObjType::Access:
+      state_.objects.erase(id);  // unreachable: VFIO holds devices (users >= 1)
+      break;
+  }
+  return {};
+}
+
+StepResult Model::probe(const Op& op, Access access) const {
+  if (!op.args.contains("dev") || !op.args.at("dev").is_string())
+    throw std::invalid_argument(op.name + ": 'dev' must name a device");
+  const std::string dev = op.args.at("dev").get<std::string>();
+  if (!state_.devices.empty() && !const_cast<State&>(state_).device_by_name(dev))
+    throw std::invalid_argument(op.name + ": no device '" + dev + "' in the setup");
+  Translation t = translate(dev, op.arg("iova"), access);
+  StepResult r;
+  r.out["result"] = t.ok ? "ok" : "fault";
+  if (t.ok) {
+    r.out["buffer"] = t.buffer;
+    r.out["offset"] = t.offset;
+  }
+  return r;
+}
+
+}  // namespace ioconform::model

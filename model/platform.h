@@ -1,0 +1,30 @@
+// The IOMMU hardware the devices sit behind, as the kernel driver describes it.
+//
+// Default: QEMU 7.2's emulated Intel VT-d (`-device intel-iommu,intremap=on`,
+// aw-bits 39), driven by drivers/iommu/intel. Its paging domains accept 4 KiB
+// pages (pgsize_bitmap lowest bit 4096, so attaching raises the IOAS alignment to
+// 4096), their aperture is [0, 2^39 - 1] (iopt_table_add_domain reserves the rest),
+// and every PCI device reports the x86 MSI window 0xfee00000-0xfeefffff as a
+// reserved region (intel_iommu_get_resv_regions, IOMMU_RESV_MSI).
+#pragma once
+#include <vector>
+
+#include "model/types.h"
+
+namespace ioconform::model {
+
+struct ReservedRegion {
+  u64 start, last;
+};
+
+struct Platform {
+  u64 pgsize_min = kPageSize;           // 1 << __ffs(domain->pgsize_bitmap)
+  u64 aperture_start = 0;
+  u64 aperture_end = (u64{1} << 39) - 1;  // QEMU intel-iommu aw-bits=39
+  std::vector<ReservedRegion> device_resv = {{0xfee00000, 0xfeefffff}};
+  bool thp = true;  // CONFIG_TRANSPARENT_HUGEPAGE: iopt_alloc_iova caps alignment at HPAGE_SIZE
+
+  static Platform intel_vtd() { return {}; }
+};
+
+}  // namespace ioconform::model

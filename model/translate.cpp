@@ -1,0 +1,39 @@
+// The translation oracle; see translate.h.
+#include "model/translate.h"
+
+namespace ioconform::model {
+
+Translation translate(const State& s, const std::string& device, std::optional<u32> pasid, u64 iova,
+                      Access access) {
+  Translation t;
+  const Device* dev = nullptr;
+  for (const auto& d : s.devices)
+    if (d.name == device) dev = &d;
+  if (!dev) return t.why = "no such device", t;
+  // PASID attach is not modelled yet: a PASID-tagged DMA has no domain.
+  if (pasid) return t.why = "no domain attached for this PASID", t;
+  // An unattached device sits in the kernel's blocking domain (VFIO claimed DMA
+  // ownership of the group at bind time, before that the default domain is not
+  // reachable from userspace buffers either).
+  if (!dev->hwpt_id) return t.why = "device not attached", t;
+  const Hwpt& hwpt = s.hwpts.at(dev->hwpt_id);
+  const Ioas& ioas = s.ioas.at(hwpt.ioas_id);
+  const Area* area = ioas.iopt.area_at(iova);
+  if (!area) return t.why = "no area maps this IOVA", t;
+  const int need = access == Access::Read ? kProtRead : kProtWrite;
+  if (!(area->prot & need)) return t.why = access == Access::Read ? "area not readable" : "area not writeable", t;
+  const Pages& pages = s.pages.at(area->pages);
+  const u64 byte = pages.base + area->start_byte + (iova - area->iova);
+  if (pages.file) {
+    const Buffer* b = s.memory.by_fd(pages.fd);
+    if (!b || byte >= b->length()) return t.why = "file offset beyond the memfd", t;
+    t.ok = true, t.buffer = b->name, t.offset = byte;
+    return t;
+  }
+  auto at = s.memory.at_va(byte);
+  if (!at) return t.why = "VA not backed by a buffer", t;
+  t.ok = true, t.buffer = at->buffer->name, t.offset = at->offset;
+  return t;
+}
+
+}  // namespace ioconform::model

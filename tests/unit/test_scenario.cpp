@@ -1,0 +1,69 @@
+// Scenario parsing: malformed input gets a specific error naming where it is.
+#include "conformance/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include "conformance/replay.h"
+#include "conformance/resolve.h"
+
+using namespace ioconform::conformance;
+using nlohmann::json;
+
+namespace {
+std::string parse_error(const json& j) {
+  try {
+    parse_scenario(j, "x.json");
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(ScenarioParse, MalformedScenariosNameTheProblem) {
+  EXPECT_NE(parse_error(json::array()).find("JSON object"), std::string::npos);
+  EXPECT_NE(parse_error({{"steps", json::array()}}).find("missing string 'name'"), std::string::npos);
+  EXPECT_NE(parse_error({{"name", "Bad Name"}, {"steps", json::array()}}).find("must match"), std::string::npos);
+  EXPECT_NE(parse_error({{"name", "a"}, {"steps", {{{"op", "IOMMU_FROB"}}}}}).find("step 0: unknown op 'IOMMU_FROB'"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"name", "a"}, {"steps", {{{"op", "IOMMU_IOAS_ALLOC"}, {"out", {{"out_ioas_id", "ioas"}}}}}}})
+                .find("must be a \"$name\""),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"name", "a"}, {"steps", {{{"op", "IOMMU_IOAS_ALLOC"}, {"expect", {{"errno", "ENOPE"}}}}}}})
+                .find("expect.errno"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"name", "a"}, {"kernel", ">=x"}, {"steps", json::array()}}).find("kernel gate"), std::string::npos);
+  EXPECT_NE(parse_error({{"name", "a"}, {"setup", {{"buffers", {{{"name", "b"}, {"align", 100}}}}}}, {"steps", json::array()}})
+                .find("power of two"),
+            std::string::npos);
+}
+
+TEST(ScenarioReplay, UnboundNameStopsTheScenarioWithAClearError) {
+  auto s = parse_scenario({{"name", "a"}, {"steps", {{{"op", "IOMMU_DESTROY"}, {"args", {{"id", "$nope"}}}}}}}, "x.json");
+  auto r = replay_on_model(s);
+  EXPECT_NE(r.error.find("$nope is not bound"), std::string::npos) << r.error;
+}
+
+TEST(ScenarioReplay, UnmetExpectationIsReported) {
+  auto s = parse_scenario({{"name", "a"}, {"steps", {{{"op", "IOMMU_DESTROY"}, {"args", {{"id", 5}}}, {"expect", {{"errno", 0}}}}}}},
+                          "x.json");
+  auto r = replay_on_model(s);
+  ASSERT_EQ(r.expectation_failures.size(), 1u);
+  EXPECT_NE(r.expectation_failures[0].find("errno ENOENT, expected 0"), std::string::npos);
+}
+
+TEST(ScenarioResolve, IntegersFlagsAndBuffers) {
+  EXPECT_EQ(parse_u64("0x10", "w"), 16u);
+  EXPECT_EQ(parse_u64("U64_MAX", "w"), UINT64_MAX);
+  EXPECT_THROW(parse_u64("0xzz", "w"), ScenarioError);
+  Step st;
+  st.op = "IOMMU_IOAS_MAP";
+  st.args = {{"flags", {"FIXED_IOVA", "READABLE"}}, {"user_va", "buf0+0x10"}, {"iova", "$m"}};
+  BufferAddresses b{[](const std::string&) { return std::uint64_t{0x1000}; }, [](const std::string&) { return -1; }};
+  auto out = resolve_args(st, {{"$m", 7}}, b, "w");
+  EXPECT_EQ(out["flags"].get<std::uint64_t>(), 5u);
+  EXPECT_EQ(out["user_va"].get<std::uint64_t>(), 0x1010u);
+  EXPECT_EQ(out["iova"].get<std::uint64_t>(), 7u);
+  st.args = {{"flags", {"BOGUS"}}};
+  EXPECT_THROW(resolve_args(st, {}, b, "w"), ScenarioError);
+}

@@ -1,0 +1,308 @@
+// The guest agent on the real kernel: boot the cached conformance kernel in
+// QEMU with two edu devices, run a handful of scenarios once, and check facts
+// the kernel and the device produced (ids, IOVA ranges, where DMA landed,
+// faults after unmap), never values the agent could invent. Each probe is an
+// edu DMA behind emulated VT-d; the probe rate is measured and printed.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include "qemu_runner.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ioconform::vm::GuestRun;
+using ioconform::vm::GuestStatus;
+
+fs::path kernel_dir() {
+  const char* env = std::getenv("IOCONFORM_KERNEL_DIR");
+  return env ? fs::path(env) : fs::path(IOCONFORM_DEFAULT_KERNEL_DIR);
+}
+
+constexpr int kRateProbes = 8;
+
+json scenarios() {
+  json s = json::array();
+  s.push_back(json::parse(R"({"name": "ioas_alloc_first_id", "steps": [
+      {"op": "IOMMU_IOAS_ALLOC", "out": {"out_ioas_id": "$ioas"}}]})"));
+  s.push_back(json::parse(R"({"name": "edu_dma_through_ioas",
+    "setup": {"buffers": [{"name": "buf0", "pages": 4, "kind": "anon", "align": 65536},
+                          {"name": "buf1", "pages": 2, "kind": "memfd"}],
+              "devices": [{"name": "dev0", "kind": "edu"}]},
+    "steps": [
+      {"op": "IOMMU_IOAS_ALLOC", "out": {"out_ioas_id": "$ioas"}},
+      {"op": "VFIO_DEVICE_BIND_IOMMUFD", "args": {"dev": "dev0"}, "out": {"out_devid": "$dev"}},
+      {"op": "VFIO_DEVICE_ATTACH_IOMMUFD_PT", "args": {"dev": "dev0", "pt_id": "$ioas"}, "out": {"pt_id": "$hwpt"}},
+      {"op": "IOMMU_IOAS_IOVA_RANGES", "args": {"ioas_id": "$ioas", "num_iovas": 8}},
+      {"op": "IOMMU_IOAS_MAP", "args": {"ioas_id": "$ioas", "user_va": "buf0", "length": 16384,
+        "iova": "0x100000", "flags": ["FIXED_IOVA", "READABLE", "WRITEABLE"]}},
+      {"op": "DMA_READ", "args": {"dev": "dev0", "iova": "0x101000", "length": 64}},
+      {"op": "DMA_READ", "args": {"dev": "dev0", "iova": "0x102ff8", "length": 16}},
+      {"op": "DMA_WRITE", "args": {"dev": "dev0", "iova": "0x103010", "length": 32}},
+      {"op": "IOMMU_IOAS_UNMAP", "args": {"ioas_id": "$ioas", "iova": "0x100000", "length": 16384}},
+      {"op": "DMA_READ", "args": {"dev": "dev0", "iova": "0x101000", "length": 64}},
+      {"op": "DMA_WRITE", "args": {"dev": "dev0", "iova": "0x101000", "length": 64}},
+      {"op": "IOMMU_IOAS_UNMAP", "args": {"ioas_id": "$ioas", "iova": "0x100000", "length": 16384}},
+      {"op": "IOMMU_IOAS_MAP_FILE", "args": {"ioas_id": "$ioas", "fd": "buf1", "start": 0, "length": 8192,
+        "flags": ["READABLE", "WRITEABLE"]}, "out": {"iova": "$fiova"}},
+      {"op": "DMA_READ", "args": {"dev": "dev0", "iova": "$fiova", "length": 64}},
+      {"op": "IOMMU_IOAS_IOVA_RANGES", "args": {"ioas_id": "$ioas", "num_iovas": 1}},
+      {"op": "IOMMU_IOAS_MAP", "args": {"ioas_id": "$ioas", "user_va": "buf0", "length": 4096,
+        "iova": "0x200000", "flags": ["FIXED_IOVA", "READABLE"], "__trailing": 1}},
+      {"op": "VFIO_DEVICE_DETACH_IOMMUFD_PT", "args": {"dev": "dev0"}},
+      {"op": "DMA_WRITE", "args": {"dev": "dev0", "iova": "$fiova", "length": 64}}
+    ]})"));
+  s.push_back(json::parse(R"({"name": "unknown_op_is_an_error", "steps": [
+      {"op": "IOMMU_IOAS_ALLOC"}, {"op": "IOMMU_BOGUS"}, {"op": "IOMMU_IOAS_ALLOC"}]})"));
+  s.push_back(json::parse(R"({"name": "unbound_name_is_an_error", "steps": [
+      {"op": "IOMMU_DESTROY", "args": {"id": "$nothing"}}]})"));
+  s.push_back(json::parse(R"({"name": "gate_excludes_old_kernels", "kernel": "<6.0",
+      "steps": [{"op": "IOMMU_IOAS_ALLOC"}]})"));
+  s.push_back(json::parse(R"({"name": "two_devices_one_ioas",
+    "setup": {"buffers": [{"name": "buf0", "pages": 1}],
+              "devices": [{"name": "dev0", "kind": "edu"}, {"name": "dev1", "kind": "edu"}]},
+    "steps": [
+      {"op": "IOMMU_IOAS_ALLOC", "out": {"out_ioas_id": "$ioas"}},
+      {"op": "VFIO_DEVICE_BIND_IOMMUFD", "args": {"dev": "dev0"}},
+      {"op": "VFIO_DEVICE_BIND_IOMMUFD", "args": {"dev": "dev1"}},
+      {"op": "VFIO_DEVICE_ATTACH_IOMMUFD_PT", "args": {"dev": "dev0", "pt_id": "$ioas"}},
+      {"op": "VFIO_DEVICE_ATTACH_IOMMUFD_PT", "args": {"dev": "dev1", "pt_id": "$ioas"}},
+      {"op": "IOMMU_IOAS_MAP", "args": {"ioas_id": "$ioas", "user_va": "buf0", "length": 4096,
+        "iova": "0x400000", "flags": ["FIXED_IOVA", "READABLE", "WRITEABLE"]}},
+      {"op": "DMA_READ", "args": {"dev": "dev1", "iova": "0x400100", "length": 32}}
+    ]})"));
+  // iopt_alloc_iova() keeps the alignment present in the user VA: a VA that is
+  // a multiple of 64 KiB but not of 128 KiB gets the lowest free 64 KiB-aligned
+  // IOVA, 0x10000 (0 is never allocated); 128 KiB alignment would give 0x20000.
+  s.push_back(json::parse(R"({"name": "non_fixed_map_follows_va_alignment",
+    "setup": {"buffers": [{"name": "big", "pages": 64, "align": 65536}]},
+    "steps": [
+      {"op": "IOMMU_IOAS_ALLOC", "out": {"out_ioas_id": "$ioas"}},
+      {"op": "IOMMU_IOAS_MAP", "args": {"ioas_id": "$ioas", "user_va": "big", "length": 262144,
+        "flags": ["READABLE"]}},
+      {"op": "IOMMU_IOAS_MAP", "args": {"ioas_id": "$ioas", "user_va": "big+0x1000", "length": 4096,
+        "iova": "0x100000", "flags": ["FIXED_IOVA", "READABLE"]}}
+    ]})"));
+  json rate = json::parse(R"({"name": "probe_rate",
+    "setup": {"buffers": [{"name": "buf0", "pages": 1}], "devices": [{"name": "dev0", "kind": "edu"}]},
+    "steps": [
+      {"op": "IOMMU_IOAS_ALLOC", "out": {"out_ioas_id": "$ioas"}},
+      {"op": "VFIO_DEVICE_BIND_IOMMUFD", "args": {"dev": "dev0"}},
+      {"op": "VFIO_DEVICE_ATTACH_IOMMUFD_PT", "args": {"dev": "dev0", "pt_id": "$ioas"}},
+      {"op": "IOMMU_IOAS_MAP", "args": {"ioas_id": "$ioas", "user_va": "buf0", "length": 4096,
+        "iova": "0x100000", "flags": ["FIXED_IOVA", "READABLE", "WRITEABLE"]}}]})");
+  for (int i = 0; i < kRateProbes; ++i)
+    rate["steps"].push_back({{"op", i % 2 ? "DMA_WRITE" : "DMA_READ"},
+                             {"args", {{"dev", "dev0"}, {"iova", "0x100000"}, {"length", 256}}}});
+  s.push_back(rate);
+  return json{{"scenarios", s}};
+}
+
+class GuestAgent : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fs::path kdir = kernel_dir();
+    if (!fs::exists(kdir / "ok") || !fs::exists(kdir / "bzImage")) {
+      skip_reason_ = "no complete conformance kernel at " + kdir.string() +
+                     " (needs bzImage and the `ok` marker; build one with harness/kernel/build.sh "
+                     "or set IOCONFORM_KERNEL_DIR)";
+      return;
+    }
+    ioconform::vm::GuestConfig c;
+    c.kernel = kdir / "bzImage";
+    c.agent = IOCONFORM_AGENT_PATH;
+    c.scenarios = scenarios();
+    c.edu_devices = 2;
+    c.timeout = std::chrono::seconds(300);
+    c.work_dir = fs::path(::testing::TempDir()) / ("ioconform-guest-agent-" + std::to_string(::getpid()));
+    run_ = new GuestRun(ioconform::vm::run_in_guest(c));
+    work_dir_ = c.work_dir;
+    std::cout << "[guest] status " << to_string(run_->status) << " " << run_->detail << ", " << run_->seconds
+              << " s of QEMU, " << run_->results.size() << " result lines, work dir " << c.work_dir << "\n";
+  }
+  static void TearDownTestSuite() {
+    // Keep the logs of a run that went wrong; a completed one is in the test output.
+    if (run_ && run_->status == GuestStatus::completed && !::testing::UnitTest::GetInstance()->failed_test_count())
+      fs::remove_all(work_dir_);
+    delete run_;
+    run_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ASSERT_NE(run_, nullptr);
+    ASSERT_EQ(run_->status, GuestStatus::completed) << run_->detail << "\n--- console ---\n" << run_->console;
+  }
+
+  // The result line of step `i` of scenario `name` (a step or error line).
+  static json line(const std::string& name, long i) {
+    for (const auto& l : run_->results)
+      if (l.value("scenario", json()) == name && l.contains("step") && l["step"] == i) return l;
+    return json();
+  }
+  static std::vector<json> lines_of(const std::string& name) {
+    std::vector<json> out;
+    for (const auto& l : run_->results)
+      if (l.contains("scenario") && l["scenario"] == name) out.push_back(l);
+    return out;
+  }
+
+  static GuestRun* run_;
+  static std::string skip_reason_;
+  static fs::path work_dir_;
+};
+GuestRun* GuestAgent::run_ = nullptr;
+fs::path GuestAgent::work_dir_;
+std::string GuestAgent::skip_reason_;
+
+json range(uint64_t start, uint64_t last) { return {{"start", start}, {"last", last}}; }
+
+TEST_F(GuestAgent, FirstIoasOfAFreshIommufdHasIdOne) {
+  json l = line("ioas_alloc_first_id", 0);
+  EXPECT_EQ(l["errno"], 0) << l;
+  EXPECT_EQ(l["out"]["out_ioas_id"], 1) << l;
+}
+
+TEST_F(GuestAgent, BindAndAttachGiveDeviceIdTwoAndAutoHwptIdThree) {
+  const std::string s = "edu_dma_through_ioas";
+  EXPECT_EQ(line(s, 0)["out"]["out_ioas_id"], 1) << line(s, 0);
+  EXPECT_EQ(line(s, 1)["out"]["out_devid"], 2) << line(s, 1);
+  EXPECT_EQ(line(s, 2)["out"]["pt_id"], 3) << line(s, 2);
+}
+
+TEST_F(GuestAgent, IovaRangesWithVtdDeviceAttachedExcludeTheInterruptWindow) {
+  json l = line("edu_dma_through_ioas", 3);
+  ASSERT_EQ(l["errno"], 0) << l;
+  EXPECT_EQ(l["out"]["out_iova_alignment"], 4096) << l;
+  EXPECT_EQ(l["out"]["num_iovas"], 2) << l;
+  EXPECT_EQ(l["out"]["ranges"], json::array({range(0, 0xfedfffff), range(0xfef00000, 0x7fffffffffULL)})) << l;
+}
+
+TEST_F(GuestAgent, IovaRangesWithTooSmallArrayFailsWithEmsgsizeAndReportsTheCount) {
+  json l = line("edu_dma_through_ioas", 14);
+  EXPECT_EQ(l["errno"], "EMSGSIZE") << l;
+  EXPECT_EQ(l["out"]["num_iovas"], 2) << l;
+}
+
+TEST_F(GuestAgent, DmaReadOfAFixedMapDecodesTheMappedBufferPage) {
+  json l = line("edu_dma_through_ioas", 5);
+  ASSERT_EQ(l["errno"], 0) << l;
+  EXPECT_EQ(l["out"], json({{"result", "ok"}, {"buffer", "buf0"}, {"offset", 4096}})) << l;
+}
+
+TEST_F(GuestAgent, DmaReadStraddlingPagesReportsTheFirstBytesPage) {
+  json l = line("edu_dma_through_ioas", 6);
+  EXPECT_EQ(l["out"], json({{"result", "ok"}, {"buffer", "buf0"}, {"offset", 0x2ff8}})) << l;
+}
+
+TEST_F(GuestAgent, DmaWriteLandsInTheMappedBuffer) {
+  json l = line("edu_dma_through_ioas", 7);
+  EXPECT_EQ(l["out"], json({{"result", "ok"}, {"buffer", "buf0"}, {"offset", 0x3010}})) << l;
+}
+
+TEST_F(GuestAgent, UnmapReturnsTheUnmappedLength) {
+  json l = line("edu_dma_through_ioas", 8);
+  EXPECT_EQ(l["errno"], 0) << l;
+  EXPECT_EQ(l["out"]["length"], 16384) << l;
+}
+
+TEST_F(GuestAgent, DmaAfterUnmapFaultsAndTheKernelLogsADmarFault) {
+  json r = line("edu_dma_through_ioas", 9), w = line("edu_dma_through_ioas", 10);
+  EXPECT_EQ(r["out"]["result"], "fault") << r;
+  EXPECT_EQ(w["out"]["result"], "fault") << w;
+  bool logged = false;
+  for (const auto& o : r.value("observations", json::array()))
+    logged = logged || o.get<std::string>().find("fault addr") != std::string::npos;
+  EXPECT_TRUE(logged) << "no DMAR fault record attached: " << r;
+}
+
+TEST_F(GuestAgent, UnmapOfAnEmptyRangeFailsWithEnoent) {
+  json l = line("edu_dma_through_ioas", 11);
+  EXPECT_EQ(l["ret"], -1) << l;
+  EXPECT_EQ(l["errno"], "ENOENT") << l;
+  EXPECT_FALSE(l.contains("out")) << l;
+}
+
+TEST_F(GuestAgent, MapFileOfAMemfdIsReadableByTheDevice) {
+  json m = line("edu_dma_through_ioas", 12), r = line("edu_dma_through_ioas", 13);
+  ASSERT_EQ(m["errno"], 0) << m;
+  EXPECT_EQ(r["out"], json({{"result", "ok"}, {"buffer", "buf1"}, {"offset", 0}})) << r;
+}
+
+TEST_F(GuestAgent, NonZeroTrailingBytesFailWithE2big) {
+  EXPECT_EQ(line("edu_dma_through_ioas", 15)["errno"], "E2BIG") << line("edu_dma_through_ioas", 15);
+}
+
+TEST_F(GuestAgent, DmaWriteFromADetachedDeviceReachesNoBuffer) {
+  json d = line("edu_dma_through_ioas", 16), w = line("edu_dma_through_ioas", 17);
+  EXPECT_EQ(d["errno"], 0) << d;
+  EXPECT_EQ(w["out"]["result"], "fault") << w;
+}
+
+TEST_F(GuestAgent, UnknownOpIsAnErrorLineAndStopsOnlyThatScenario) {
+  auto ls = lines_of("unknown_op_is_an_error");
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[0]["type"], "step");
+  EXPECT_EQ(ls[1]["type"], "error");
+  EXPECT_EQ(ls[1]["step"], 1);
+  EXPECT_NE(ls[1]["message"].get<std::string>().find("IOMMU_BOGUS"), std::string::npos);
+  EXPECT_EQ(ls[2]["type"], "scenario_end");
+  // The next scenario still ran, on a fresh /dev/iommu.
+  EXPECT_EQ(lines_of("unbound_name_is_an_error").front()["type"], "error");
+}
+
+TEST_F(GuestAgent, ScenarioOutsideItsKernelGateIsSkipped) {
+  EXPECT_EQ(lines_of("gate_excludes_old_kernels").front()["type"], "scenario_skipped");
+}
+
+TEST_F(GuestAgent, EduDevicesSitInDistinctIommuGroups) {
+  std::set<std::string> groups;
+  size_t edus = 0;
+  std::istringstream in(run_->console);
+  for (std::string l; std::getline(in, l);) {
+    auto at = l.find("ioconform-init: edu ");
+    if (at == std::string::npos) continue;
+    ++edus;
+    auto g = l.find("iommu_group ");
+    groups.insert(l.substr(g + 12, l.find(' ', g + 12) - (g + 12)));
+  }
+  EXPECT_EQ(edus, 2u);
+  EXPECT_EQ(groups.size(), 2u);
+  EXPECT_FALSE(groups.count("none"));
+}
+
+TEST_F(GuestAgent, SecondDeviceSharesTheAutoDomainAndReadsTheSameMapping) {
+  const std::string s = "two_devices_one_ioas";
+  EXPECT_EQ(line(s, 1)["out"]["out_devid"], 2);
+  EXPECT_EQ(line(s, 2)["out"]["out_devid"], 3);
+  EXPECT_EQ(line(s, 3)["out"]["pt_id"], 4);
+  EXPECT_EQ(line(s, 4)["out"]["pt_id"], 4) << line(s, 4);
+  EXPECT_EQ(line(s, 6)["out"], json({{"result", "ok"}, {"buffer", "buf0"}, {"offset", 0x100}})) << line(s, 6);
+}
+
+TEST_F(GuestAgent, NonFixedMapTakesTheAlignmentOfTheBufferVaExactly) {
+  json l = line("non_fixed_map_follows_va_alignment", 1);
+  EXPECT_EQ(l["out"]["iova"], 0x10000) << l;
+  EXPECT_EQ(line("non_fixed_map_follows_va_alignment", 2)["errno"], 0);
+}
+
+TEST_F(GuestAgent, ProbeRate) {
+  double us = 0;
+  int n = 0;
+  for (const auto& l : lines_of("probe_rate"))
+    if (l.value("op", "") == "DMA_READ" || l.value("op", "") == "DMA_WRITE") {
+      EXPECT_EQ(l["out"]["result"], "ok") << l;
+      us += l["us"].get<double>();
+      ++n;
+    }
+  ASSERT_EQ(n, kRateProbes);
+  std::cout << "[guest] " << n << " probes in " << us / 1e6 << " s: " << n / (us / 1e6) << " probes/s\n";
+  RecordProperty("probes_per_second", std::to_string(n / (us / 1e6)));
+}
+
+}  // namespace

@@ -1,0 +1,272 @@
+// ioconform: the command line.
+//
+//   ioconform spec rules [--json] [--tree DIR]   the errno rules, with cited lines when DIR is a kernel tree
+//   ioconform spec ioctls --json                  the ioctl catalogue
+//   ioconform model FILE... [--json] [--kernel V] replay scenarios on the model
+//   ioconform campaign [--scenarios DIR] [--out FILE] [--kernel V]
+//                                                 model-only campaign over a scenario folder
+//   ioconform kernel build|path [--version V | --tree DIR | --bzimage F --config F]
+//   ioconform run [--kernel V | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]
+//                                                 the smoke campaign on a real kernel and the model
+// Exit codes: 0 conformant, 1 mismatches or unmet expectations, 2 usage or input
+// error, 3 infrastructure failure.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <filesystem>
+
+#include "conformance/replay.h"
+#include "differential.h"
+#include "kernel_cache.h"
+#include "conformance/scenario.h"
+#include "reports/campaign_report.h"
+#include "spec/catalogue.h"
+
+namespace {
+
+using namespace ioconform;
+
+constexpr int kExitOk = 0, kExitMismatch = 1, kExitUsage = 2, kExitInfra = 3;
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // --name value, or --flag -> ""
+  bool has(const std::string& k) const { return options.count(k); }
+  std::string get(const std::string& k, const std::string& fallback) const {
+    auto it = options.find(k);
+    return it == options.end() ? fallback : it->second;
+  }
+};
+
+Args parse_args(int argc, char** argv, int from, const std::vector<std::string>& valued) {
+  Args a;
+  for (int i = from; i < argc; i++) {
+    std::string s = argv[i];
+    if (s.starts_with("--")) {
+      std::string k = s.substr(2);
+      if (std::find(valued.begin(), valued.end(), k) != valued.end()) {
+        if (i + 1 >= argc) throw std::invalid_argument("--" + k + " needs a value");
+        a.options[k] = argv[++i];
+      } else {
+        a.options[k] = "";
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+model::ModelConfig config_for(const Args& a) {
+  model::ModelConfig c;
+  auto v = spec::parse_version(a.get("kernel", "7.2"));
+  if (!v) throw std::invalid_argument("--kernel: '" + a.get("kernel", "") + "' is not a version");
+  c.version = *v;
+  return c;
+}
+
+int usage() {
+  std::cerr << "usage:\n"
+               "  ioconform spec rules [--json] [--tree KERNEL_SRC]\n"
+               "  ioconform spec ioctls --json\n"
+               "  ioconform model FILE... [--json] [--kernel 7.2|6.12]\n"
+               "  ioconform campaign [--scenarios DIR] [--out FILE] [--kernel 7.2|6.12]\n"
+               "  ioconform kernel build|path [--version 7.2|6.12 | --tree DIR | --bzimage F --config F]\n"
+               "  ioconform run [--kernel 7.2|6.12 | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]\n";
+  return kExitUsage;
+}
+
+int cmd_spec(int argc, char** argv) {
+  if (argc < 3) return usage();
+  const std::string what = argv[2];
+  Args a = parse_args(argc, argv, 3, {"tree"});
+  const auto& cat = spec::Catalogue::get();
+  if (what == "rules") {
+    nlohmann::json rules = nlohmann::json::array();
+    int unresolved = 0;
+    for (const auto& r : cat.rules()) {
+      nlohmann::json j = spec::to_json(r);
+      if (a.has("tree")) {
+        auto loc = spec::locate_citation(a.get("tree", ""), r);
+        if (loc.line) j["line"] = *loc.line;
+        else j["line_error"] = loc.why, unresolved++;
+      }
+      rules.push_back(j);
+    }
+    if (a.has("json")) {
+      std::cout << nlohmann::json{{"rules", rules}}.dump(2) << "\n";
+    } else {
+      for (const auto& j : rules)
+        std::cout << j["id"].get<std::string>() << "  " << j["errno"].get<std::string>() << "  " << j["at"].get<std::string>()
+                  << (j.contains("line") ? ":" + std::to_string(j["line"].get<int>()) : "") << "\n";
+      std::cout << rules.size() << " rules\n";
+    }
+    return unresolved ? kExitMismatch : kExitOk;
+  }
+  if (what == "ioctls") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& io : cat.ioctls()) {
+      nlohmann::json fields = nlohmann::json::array();
+      for (const auto& f : io.fields) fields.push_back({{"name", f.name}, {"offset", f.offset}, {"size", f.size}});
+      out.push_back({{"name", io.name}, {"nr", io.nr}, {"struct", io.strukt}, {"size", io.size},
+                     {"min_size", io.min_size}, {"fields", fields}});
+    }
+    std::cout << nlohmann::json{{"ioctls", out}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  return usage();
+}
+
+int cmd_model(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"kernel"});
+  if (a.positional.empty()) return usage();
+  const auto config = config_for(a);
+  nlohmann::json all = nlohmann::json::array();
+  bool ok = true;
+  for (const auto& file : a.positional) {
+    auto s = conformance::load_scenario(file);
+    auto r = conformance::replay_on_model(s, config);
+    ok = ok && r.error.empty() && r.expectation_failures.empty();
+    if (!r.error.empty()) {
+      std::cerr << "ioconform: " << r.error << "\n";
+      if (!a.has("json")) return kExitUsage;
+    }
+    all.push_back(conformance::to_json(r));
+    if (!a.has("json")) {
+      std::cout << s.name << (r.skipped ? "  (skipped: " + r.skip_reason + ")" : "") << "\n";
+      for (const auto& st : r.steps)
+        std::cout << "  " << st.step << " " << st.op << " -> " << conformance::errno_text(st.err)
+                  << (st.rule.empty() ? "" : " [" + st.rule + "]") << " " << st.out.dump() << "\n";
+      for (const auto& f : r.expectation_failures) std::cout << "  UNMET " << f << "\n";
+    }
+  }
+  if (a.has("json")) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
+  return ok ? kExitOk : kExitMismatch;
+}
+
+int cmd_campaign(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"scenarios", "out", "kernel"});
+  const auto config = config_for(a);
+  const std::string dir = a.get("scenarios", "conformance/scenarios");
+  const std::string out = a.get("out", "reports/latest.json");
+  auto scenarios = conformance::load_scenarios(dir);
+  nlohmann::json runs = nlohmann::json::array();
+  size_t steps = 0, unmet = 0, errors = 0, skipped = 0;
+  for (const auto& s : scenarios) {
+    auto r = conformance::replay_on_model(s, config);
+    steps += r.steps.size();
+    unmet += r.expectation_failures.size();
+    errors += !r.error.empty();
+    skipped += r.skipped;
+    runs.push_back(conformance::to_json(r));
+  }
+  nlohmann::json report = {
+      {"schema_version", reports::kReportSchemaVersion},
+      {"mode", "model"},
+      {"kernel", {{"version", config.version.str()}, {"config_sha", nullptr}}},
+      {"summary",
+       {{"scenarios", scenarios.size()}, {"skipped", skipped}, {"steps", steps}, {"unmet_expectations", unmet},
+        {"scenario_errors", errors}}},
+      {"rules", reports::rule_coverage(runs)},
+      {"scenarios", runs}};
+  reports::write_report(out, report);
+  std::cout << "campaign (model only, kernel " << config.version.str() << "): " << scenarios.size() << " scenarios, "
+            << steps << " steps, " << unmet << " unmet expectations, " << errors << " scenario errors; rules hit "
+            << report["rules"]["hit"] << "/" << report["rules"]["total"] << "; report: " << out << "\n";
+  return (unmet || errors) ? kExitMismatch : kExitOk;
+}
+
+harness::KernelRequest kernel_request(const Args& a, const std::string& version_key) {
+  harness::KernelRequest r;
+  r.version = a.get(version_key, "7.2");
+  if (a.has("tree")) r.tree = a.get("tree", "");
+  if (a.has("bzimage")) r.bzimage = a.get("bzimage", ""), r.config = a.get("config", "");
+  if (r.tree.empty() && r.bzimage.empty() && r.version != "7.2" && r.version != "6.12")
+    throw std::invalid_argument("kernel version must be 7.2 or 6.12 (or give --tree / --bzimage)");
+  return r;
+}
+
+int cmd_kernel(int argc, char** argv) {
+  if (argc < 3) return usage();
+  const std::string what = argv[2];
+  Args a = parse_args(argc, argv, 3, {"version", "tree", "bzimage", "config"});
+  auto req = kernel_request(a, "version");
+  if (what == "path") {
+    std::cout << harness::kernel_dir(req).string() << "\n";
+    return kExitOk;
+  }
+  if (what != "build") return usage();
+  try {
+    auto k = harness::ensure_kernel(req);
+    std::cout << "kernel " << (k.release.empty() ? "?" : k.release) << ": " << k.bzimage.string() << " (config sha256 "
+              << k.config_sha << ")\n";
+  } catch (const harness::KernelError& e) {
+    std::cerr << "ioconform: " << e.what() << "\n";
+    return kExitInfra;
+  }
+  return kExitOk;
+}
+
+int cmd_run(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"kernel", "tree", "bzimage", "config", "scenarios", "out", "timeout", "work-dir"});
+  auto req = kernel_request(a, "kernel");
+  const std::string out = a.get("out", "reports/latest.json");
+  auto scenarios = conformance::load_scenarios(a.get("scenarios", "conformance/scenarios"));
+  harness::KernelBuild kernel;
+  try {
+    kernel = harness::ensure_kernel(req);
+  } catch (const harness::KernelError& e) {
+    std::cerr << "ioconform: " << e.what() << "\n";
+    return kExitInfra;
+  }
+  harness::CampaignOptions opts;
+  opts.agent = IOCONFORM_AGENT_PATH;
+  opts.work_dir = a.get("work-dir", (std::filesystem::temp_directory_path() / "ioconform-run").string());
+  opts.timeout_seconds = std::stoul(a.get("timeout", "900"));
+  if (!std::filesystem::exists(opts.agent)) {
+    std::cerr << "ioconform: the guest agent is missing at " << opts.agent.string() << " (build the project)\n";
+    return kExitInfra;
+  }
+  auto report = harness::run_differential(scenarios, kernel, opts);
+  reports::write_report(out, report);
+  const auto& sum = report["summary"];
+  std::cout << "run on kernel " << kernel.release << ": " << sum["scenarios"] << " scenarios, " << sum["steps"] << " steps: "
+            << sum["agree"] << " agree, " << sum["mismatch"] << " mismatch, " << sum["indeterminate"] << " indeterminate, "
+            << sum["agent_errors"] << " agent errors; DMA probes " << sum["dma_agree"] << "/" << sum["dma_probes"]
+            << " agree; rules hit " << report["rules"]["hit"] << "/" << report["rules"]["total"] << "; guest "
+            << report["guest"]["status"].get<std::string>() << "; report: " << out << "\n";
+  for (const auto& m : report["mismatches"])
+    std::cout << "  MISMATCH " << m["scenario"].get<std::string>() << " step " << m["step"] << ": model "
+              << m["model"]["errno"].dump() << " " << m["model"]["out"].dump() << " | kernel "
+              << m["kernel"].value("errno", nlohmann::json()).dump() << " " << m["kernel"].value("out", nlohmann::json()).dump() << "\n";
+  const std::string status = report["guest"]["status"];
+  if (status == "qemu_failed" || status == "timeout") return kExitInfra;
+  if (sum["mismatch"].get<size_t>() || sum["crashes"].get<int>() || sum["agent_errors"].get<size_t>()) return kExitMismatch;
+  if (sum["indeterminate"].get<size_t>()) return kExitInfra;
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "spec") return cmd_spec(argc, argv);
+    if (cmd == "model") return cmd_model(argc, argv);
+    if (cmd == "campaign") return cmd_campaign(argc, argv);
+    if (cmd == "kernel") return cmd_kernel(argc, argv);
+    if (cmd == "run") return cmd_run(argc, argv);
+  } catch (const conformance::ScenarioError& e) {
+    std::cerr << "ioconform: scenario error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "ioconform: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return usage();
+}
