@@ -92,7 +92,9 @@ StepResult vfio_bind(State& s, const Op& op) {
   const bool copy_struct = spec::version_satisfies(s.config.version, ">=6.17");
   if (copy_struct && argsz > spec::Catalogue::get().ioctl(op.name)->size && op.arg("__trailing"))
     return from(fail("vfio_bind.trailing_nonzero"));
-  if (op.arg("flags") & ~kBindFlagToken) return from(fail("vfio_bind.flags_unknown"));
+  // Before 6.17 bind had no flags at all: BIND_FLAG_TOKEN is unknown there too.
+  const u64 valid_flags = copy_struct ? kBindFlagToken : 0;
+  if (op.arg("flags") & ~valid_flags) return from(fail("vfio_bind.flags_unknown"));
   if (dev->idev_id) return from(fail("vfio_bind.already_bound"));
   // vfio_df_check_token(): vfio-pci matches tokens; the scenario offers none, so
   // token_uuid_ptr is NULL and reading the uuid faults.
@@ -110,7 +112,9 @@ StepResult vfio_attach(State& s, const Op& op) {
   if (!dev) throw std::invalid_argument(op.name + ": 'dev' must name a device of the scenario's setup");
   if (!dev->idev_id) return from(fail("vfio_device.not_bound"));
   if (argsz_of(s, op) < kMinsz) return from(fail("vfio_attach.argsz_too_small"));
-  if (op.arg("flags") & ~kAttachPasid) return from(fail("vfio_attach.flags_unknown"));
+  // PASID attach arrived in 6.15; before it any flag is unknown.
+  const bool pasid_api = spec::version_satisfies(s.config.version, ">=6.15");
+  if (op.arg("flags") & ~(pasid_api ? kAttachPasid : 0)) return from(fail("vfio_attach.flags_unknown"));
   if (op.arg("flags") & kAttachPasid) throw std::invalid_argument("PASID attach is not modelled yet");
   u32 pt_id = static_cast<u32>(op.arg("pt_id"));
   Decision d;
@@ -158,7 +162,8 @@ StepResult vfio_detach(State& s, const Op& op) {
   if (!dev) throw std::invalid_argument(op.name + ": 'dev' must name a device of the scenario's setup");
   if (!dev->idev_id) return from(fail("vfio_device.not_bound"));
   if (argsz_of(s, op) < kMinsz) return from(fail("vfio_detach.argsz_too_small"));
-  if (op.arg("flags") & ~kDetachPasid) return from(fail("vfio_detach.flags_unknown"));
+  const bool pasid_api = spec::version_satisfies(s.config.version, ">=6.15");
+  if (op.arg("flags") & ~(pasid_api ? kDetachPasid : 0)) return from(fail("vfio_detach.flags_unknown"));
   if (op.arg("flags") & kDetachPasid) throw std::invalid_argument("PASID detach is not modelled yet");
   if (dev->hwpt_id) hw_pagetable_detach(s, *dev);  // detaching an unattached device is a no-op
   return {};

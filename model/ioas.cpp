@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "spec/version.h"
+
 namespace ioconform::model {
 
 namespace {
@@ -126,10 +128,19 @@ StepResult ioas_map(State& s, const Op& op) {
   Decision d;
   Ioas* ioas = get_ioas(s, op.arg("ioas_id"), &d);
   if (!ioas) return from(d);
-  // iopt_alloc_user_pages() -> iopt_alloc_pages()
+  // iopt_alloc_user_pages() -> iopt_alloc_pages(). Since 6.13 the VA overflow
+  // check comes first (in iopt_alloc_user_pages); before, iopt_alloc_pages()
+  // checked the length first. Observable with a huge length whose VA end wraps.
   u64 end;
-  if (add_overflows(uptr, length, &end)) return from(fail("ioas_map.user_va_wraps"));
-  if (length > kUlongMax - kPageSize || length == 0) return from(fail("ioas_map.length_zero"));
+  const bool wraps = add_overflows(uptr, length, &end);
+  const bool bad_length = length > kUlongMax - kPageSize || length == 0;
+  if (spec::version_satisfies(s.config.version, ">=6.13")) {
+    if (wraps) return from(fail("ioas_map.user_va_wraps"));
+    if (bad_length) return from(fail("ioas_map.length_zero"));
+  } else {
+    if (bad_length) return from(fail("ioas_map.length_zero"));
+    if (wraps) return from(fail("ioas_map.user_va_wraps"));
+  }
   const u64 uptr_down = uptr & ~(kPageSize - 1);
   const u64 start_byte = uptr - uptr_down;
   Pages p{false, uptr_down, -1, (length + start_byte + kPageSize - 1) / kPageSize,

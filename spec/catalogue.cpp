@@ -2,6 +2,7 @@
 #include "spec/catalogue.h"
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -102,6 +103,16 @@ Catalogue Catalogue::from_json(const std::string& ioctls, const std::string& rul
     r.nth = j.value("nth", 1);
     r.versions = text_of(j, "versions");
     r.summary = j.at("summary");
+    for (const auto& o : j.value("older", nlohmann::json::array())) {
+      Citation c;
+      c.versions = o.at("versions");
+      std::string oat = o.at("at");
+      c.file = oat.substr(0, oat.rfind(':'));
+      c.function = oat.substr(oat.rfind(':') + 1);
+      c.code = o.at("code");
+      c.nth = o.value("nth", 1);
+      r.older.push_back(c);
+    }
     if (j.contains("unreachable")) {
       r.reachable = false;
       r.unreachable_why = j.at("unreachable");
@@ -133,7 +144,12 @@ const Rule* Catalogue::rule(std::string_view id) const {
   return nullptr;
 }
 
-CitationLine locate_citation(const std::string& kernel_tree, const Rule& rule) {
+CitationLine locate_citation(const std::string& kernel_tree, const Rule& primary,
+                             const std::optional<KernelVersion>& version) {
+  Citation rule{primary.versions, primary.file, primary.function, primary.code, primary.nth};
+  if (version)
+    for (const auto& o : primary.older)
+      if (version_satisfies(*version, o.versions)) rule = o;
   std::ifstream in(kernel_tree + "/" + rule.file);
   if (!in) return {std::nullopt, "no file " + rule.file};
   std::string line;
@@ -169,12 +185,29 @@ CitationLine locate_citation(const std::string& kernel_tree, const Rule& rule) {
   return {std::nullopt, "'" + rule.code + "' not found in " + rule.function + "() of " + rule.file};
 }
 
+std::optional<KernelVersion> kernel_tree_version(const std::string& kernel_tree) {
+  std::ifstream in(kernel_tree + "/Makefile");
+  std::string line;
+  int parts[3] = {-1, -1, 0};
+  const char* keys[3] = {"VERSION = ", "PATCHLEVEL = ", "SUBLEVEL = "};
+  while (std::getline(in, line))
+    for (int i = 0; i < 3; i++)
+      if (line.starts_with(keys[i])) parts[i] = std::atoi(line.c_str() + std::strlen(keys[i]));
+  if (parts[0] < 0 || parts[1] < 0) return std::nullopt;
+  return KernelVersion{parts[0], parts[1], parts[2]};
+}
+
 nlohmann::json to_json(const Rule& r) {
   nlohmann::json j = {{"id", r.id},           {"op", r.op},
                       {"errno", r.errno_name}, {"at", r.file + ":" + r.function},
                       {"code", r.code},       {"versions", r.versions},
                       {"summary", r.summary}, {"reachable", r.reachable}};
   if (r.nth != 1) j["nth"] = r.nth;
+  if (!r.older.empty()) {
+    j["older"] = nlohmann::json::array();
+    for (const auto& o : r.older)
+      j["older"].push_back({{"versions", o.versions}, {"at", o.file + ":" + o.function}, {"code", o.code}, {"nth", o.nth}});
+  }
   if (!r.reachable) j["unreachable"] = r.unreachable_why;
   return j;
 }

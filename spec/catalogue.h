@@ -39,6 +39,13 @@ struct Ioctl {
   unsigned size_for(const KernelVersion& v) const;  // the struct size in that kernel
 };
 
+// Where an errno is returned in kernels of `versions`, when that differs from
+// the rule's primary citation (code moved or was rewritten).
+struct Citation {
+  std::string versions, file, function, code;
+  int nth = 1;
+};
+
 struct Rule {
   std::string id;
   std::string op;         // ioctl name, or "*" for the generic ioctl path
@@ -50,6 +57,7 @@ struct Rule {
   int nth = 1;            // which occurrence of `code` inside the function
   std::string versions;   // gate, e.g. ">=6.2"
   std::string summary;
+  std::vector<Citation> older;  // citations for older kernels
   bool reachable = true;  // false: cannot be reached from the guest setup we run (reason in `unreachable_why`)
   std::string unreachable_why;
 };
@@ -85,7 +93,11 @@ struct CitationLine {
   std::optional<int> line;
   std::string why;
 };
-CitationLine locate_citation(const std::string& kernel_tree, const Rule& rule);
+// With `version`, an `older` citation whose gate admits it is used instead.
+CitationLine locate_citation(const std::string& kernel_tree, const Rule& rule,
+                             const std::optional<KernelVersion>& version = std::nullopt);
+// The version of a kernel source tree, from its top-level Makefile.
+std::optional<KernelVersion> kernel_tree_version(const std::string& kernel_tree);
 
 // errno name <-> value, for the errnos the uAPI returns.
 int errno_from_name(std::string_view name);  // -1 when unknown

@@ -10,6 +10,7 @@ cmake --build "$BUILD" -j"$(nproc)"
 # The vm tier needs a conformance kernel; building it is cached by source
 # version, config fragment and compiler, so this is a no-op after the first time.
 "$BUILD/tools/ioconform" kernel build --version 7.2
+export IOCONFORM_REQUIRE_KERNEL=1
 export IOCONFORM_KERNEL_DIR=$("$BUILD/tools/ioconform" kernel path --version 7.2)
 cd "$BUILD"
 ctest --output-on-failure --timeout 1800 "$@"

@@ -18,10 +18,14 @@ const std::string kScenarios = std::string(IOCONFORM_SOURCE_DIR) + "/conformance
 TEST(Scenarios, EveryScenarioMeetsItsExpectationsOnTheModel) {
   auto scenarios = conformance::load_scenarios(kScenarios);
   ASSERT_FALSE(scenarios.empty());
-  for (const auto& s : scenarios) {
-    auto r = conformance::replay_on_model(s);
-    EXPECT_TRUE(r.error.empty()) << s.name << ": " << r.error;
-    for (const auto& f : r.expectation_failures) ADD_FAILURE() << s.name << ": " << f;
+  for (const char* version : {"7.2", "6.12"}) {
+    model::ModelConfig config;
+    config.version = *spec::parse_version(version);
+    for (const auto& s : scenarios) {
+      auto r = conformance::replay_on_model(s, config);
+      EXPECT_TRUE(r.error.empty()) << version << " " << s.name << ": " << r.error;
+      for (const auto& f : r.expectation_failures) ADD_FAILURE() << version << " " << s.name << ": " << f;
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <filesystem>
+#include <optional>
 
 #include "conformance/replay.h"
 #include "differential.h"
@@ -88,22 +89,33 @@ int cmd_spec(int argc, char** argv) {
   if (what == "rules") {
     nlohmann::json rules = nlohmann::json::array();
     int unresolved = 0;
+    std::optional<spec::KernelVersion> tree_version;
+    if (a.has("tree")) {
+      tree_version = spec::kernel_tree_version(a.get("tree", ""));
+      if (!tree_version) throw std::invalid_argument("--tree " + a.get("tree", "") + ": no kernel Makefile there");
+    }
     for (const auto& r : cat.rules()) {
       nlohmann::json j = spec::to_json(r);
-      if (a.has("tree")) {
-        auto loc = spec::locate_citation(a.get("tree", ""), r);
+      if (tree_version && !spec::version_satisfies(*tree_version, r.versions)) {
+        j["line_error"] = "rule does not apply to " + tree_version->str();
+      } else if (tree_version) {
+        auto loc = spec::locate_citation(a.get("tree", ""), r, tree_version);
         if (loc.line) j["line"] = *loc.line;
         else j["line_error"] = loc.why, unresolved++;
       }
       rules.push_back(j);
     }
+    if (unresolved)
+      for (const auto& j : rules)
+        if (j.contains("line_error") && !j["line_error"].get<std::string>().starts_with("rule does not apply"))
+          std::cerr << "ioconform: citation of " << j["id"].get<std::string>() << ": " << j["line_error"].get<std::string>() << "\n";
     if (a.has("json")) {
       std::cout << nlohmann::json{{"rules", rules}}.dump(2) << "\n";
     } else {
       for (const auto& j : rules)
         std::cout << j["id"].get<std::string>() << "  " << j["errno"].get<std::string>() << "  " << j["at"].get<std::string>()
                   << (j.contains("line") ? ":" + std::to_string(j["line"].get<int>()) : "") << "\n";
-      std::cout << rules.size() << " rules\n";
+      std::cout << rules.size() << " rules" << (a.has("tree") ? ", " + std::to_string(unresolved) + " citations not found" : "") << "\n";
     }
     return unresolved ? kExitMismatch : kExitOk;
   }
