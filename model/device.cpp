@@ -125,7 +125,13 @@ StepResult vfio_attach(State& s, const Op& op) {
     // attachment (an auto domain left without devices is destroyed).
     const u32 old_hwpt = dev->hwpt_id;
     const Object* pt = s.objects.find(pt_id);
+    const Hwpt& current = s.hwpts.at(old_hwpt);
     if (pt && pt->type == ObjType::HwptPaging && pt_id == old_hwpt) {
+      d = success();
+    } else if (pt && pt->type == ObjType::Ioas && current.ioas_id == pt_id && current.auto_domain) {
+      // iommufd_device_auto_get_domain() finds the device's own automatic HWPT and
+      // iommufd_device_do_replace() returns early for old_hwpt == hwpt: a no-op.
+      pt_id = old_hwpt;
       d = success();
     } else {
       Device probe = *dev;  // attach the same device id to the new target

@@ -11,7 +11,11 @@
 
 namespace ioconform::model {
 
-Model::Model(ModelConfig config) { state_.config = config; }
+Model::Model(ModelConfig config) {
+  // See Platform::write_implies_read: the VT-d driver's write-only PTEs before 6.16.
+  if (!spec::version_satisfies(config.version, ">=6.16")) config.platform.write_implies_read = true;
+  state_.config = config;
+}
 
 const Buffer& Model::add_buffer(const std::string& name, u64 pages, bool memfd, u64 align) {
   return state_.memory.add(name, pages, memfd, align);
@@ -23,11 +27,17 @@ void Model::add_device(const std::string& name) {
   state_.devices.push_back(Device{name, static_cast<int>(state_.devices.size()), 0, 0});
 }
 
-StepResult Model::apply(const Op& op) {
-  if (op.name == "DMA_READ") return probe(op, Access::Read);
-  if (op.name == "DMA_WRITE") return probe(op, Access::Write);
-  const spec::Ioctl* io = spec::Catalogue::get().ioctl(op.name);
-  if (!io) throw std::invalid_argument("unknown op '" + op.name + "'");
+StepResult Model::apply(const Op& given) {
+  if (given.name == "DMA_READ") return probe(given, Access::Read);
+  if (given.name == "DMA_WRITE") return probe(given, Access::Write);
+  const spec::Ioctl* io = spec::Catalogue::get().ioctl(given.name);
+  if (!io) throw std::invalid_argument("unknown op '" + given.name + "'");
+  // The kernel sees only as many bits as each struct field holds: a u32 field
+  // given 2^32 + 1 reads 1. Truncate as the struct assignment does.
+  Op op = given;
+  for (const auto& f : io->fields)
+    if (f.size < 8 && op.args.contains(f.name) && op.args[f.name].is_number_unsigned())
+      op.args[f.name] = op.args[f.name].get<u64>() & ((u64{1} << (8 * f.size)) - 1);
   if (!io->since.empty() && !spec::version_satisfies(state_.config.version, io->since))
     return from(fail("ioctl.not_in_this_kernel"));
   if (io->type == "iommufd") {

@@ -23,6 +23,13 @@ struct Platform {
   u64 aperture_end = (u64{1} << 39) - 1;  // QEMU intel-iommu aw-bits=39
   std::vector<ReservedRegion> device_resv = {{0xfee00000, 0xfeefffff}};
   bool thp = true;  // CONFIG_TRANSPARENT_HUGEPAGE: iopt_alloc_iova caps alignment at HPAGE_SIZE
+  // Before 6.16 the VT-d driver set DMA_FL_PTE_PRESENT on every second-level leaf
+  // PTE, which is the same bit as DMA_PTE_READ (drivers/iommu/intel/iommu.c:
+  // __domain_mapping, `attr |= DMA_FL_PTE_PRESENT`; upstream eea53c581688 in
+  // 5.12, reverted by 6f5dc7658094 in 6.16): a WRITEABLE-only area is readable by
+  // the device. 7.2 (generic_pt vtdss_pt_iommu_set_prot) sets R only for
+  // IOMMU_READ. Measured on 6.12.95 and 7.2.13 under QEMU 7.2.
+  bool write_implies_read = false;
 
   static Platform intel_vtd() { return {}; }
 };

@@ -20,8 +20,10 @@ Translation translate(const State& s, const std::string& device, std::optional<u
   const Ioas& ioas = s.ioas.at(hwpt.ioas_id);
   const Area* area = ioas.iopt.area_at(iova);
   if (!area) return t.why = "no area maps this IOVA", t;
+  int granted = area->prot;
+  if (s.config.platform.write_implies_read && (granted & kProtWrite)) granted |= kProtRead;
   const int need = access == Access::Read ? kProtRead : kProtWrite;
-  if (!(area->prot & need)) return t.why = access == Access::Read ? "area not readable" : "area not writeable", t;
+  if (!(granted & need)) return t.why = access == Access::Read ? "area not readable" : "area not writeable", t;
   const Pages& pages = s.pages.at(area->pages);
   const u64 byte = pages.base + area->start_byte + (iova - area->iova);
   if (pages.file) {

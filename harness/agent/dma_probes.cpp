@@ -1,21 +1,30 @@
 // DMA_READ / DMA_WRITE: make a bound edu device touch an IOVA, and measure
 // where the data went without asking any model.
 //
-// DMA_READ: clear edu's buffer from a zeroed scratch page, let the device read
-// `length` bytes at `iova`, copy the buffer back into the scratch page (filled
-// with a canary first), and decode the buffer/offset pattern (pattern.h). The
-// probe answers for the first byte's page (docs/scenario-format.md): the bytes
-// up to the first page boundary are decoded, and a zero first byte (pattern
-// bytes are never zero; QEMU gives zeroes for a read the IOMMU refused) is a
-// fault.
+// DMA_READ: let the device read `length` bytes at `iova` into edu's buffer,
+// copy the buffer back into a scratch page (filled with a canary first), and
+// decode the buffer/offset pattern (pattern.h). The probe answers for the first
+// byte's page (docs/scenario-format.md): the bytes up to the first page boundary
+// are decoded, and a zero first byte is a fault. The probe overwrites every byte
+// it covers, so what was in edu's buffer before cannot show through: when the
+// IOMMU refuses a page, QEMU stores zeroes for it (softmmu/physmem.c:
+// address_space_translate_iommu() hands the access to io_mem_unassigned, whose
+// reads return 0, and flatview_read_continue() stores that value into edu's
+// buffer), and pattern bytes are never zero.
+// tests/vm checks this on the real kernel (a refused read right after reads that
+// filled edu's buffer with pattern or token bytes reports `fault`), which is why
+// no DMA clears the buffer before the probe.
 // DMA_WRITE: load a fresh token (bytes 0x01..0x7f, never found in an intact
 // pattern) into edu's buffer from the scratch page, let the device write it at
 // `iova`, search every scenario buffer for the part that belongs to the first
 // byte's page, then put the pattern back everywhere.
-// Each DMA costs edu's 100 ms timer. Reading back needs the IOAS behind the
-// device's attached HWPT (ScratchWindow); a DMA_READ on a device with none
-// (detached: blocked) is answered from the kernel's DMAR fault record, and is a
-// scenario error when the rate-limited record is missing.
+// Each DMA costs edu's 100 ms timer. The agent's own transfers (readback, token
+// load) go through the IOAS behind the device's attached HWPT (ScratchWindow).
+// A device attached to nothing (never attached, or detached: blocked) gets a
+// ScratchAttachment for them, made after a DMA_READ probe and released before a
+// DMA_WRITE probe, so the probe always sees the scenario's own attachment.
+// The kernel's DMAR fault records are attached as observations only: they are
+// rate-limited, so their absence proves nothing.
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +34,7 @@
 
 #include "ops.h"
 #include "pattern.h"
+#include "scratch_attachment.h"
 #include "scratch_window.h"
 #include "step_error.h"
 
@@ -70,9 +80,12 @@ std::string hex(std::span<const uint8_t> bytes) {
   return s;
 }
 
-nlohmann::json take_dmar(ScenarioContext& ctx) {
-  // The fault interrupt is handled after the DMA engine reports completion.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+// The DMAR records printed since the probe. The fault interrupt is handled
+// after the DMA engine reports completion: a probe whose last DMA was the probe
+// itself (DMA_WRITE) gives it 20 ms; after a DMA_READ the 100 ms readback DMA
+// has already given it that time.
+nlohmann::json take_dmar(ScenarioContext& ctx, bool probe_was_last_dma) {
+  if (probe_was_last_dma) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   nlohmann::json lines = nlohmann::json::array();
   for (auto& l : ctx.kmsg->take_new("DMAR:")) lines.push_back(l);
   return lines;
@@ -90,50 +103,72 @@ std::vector<uint8_t> fresh_token(uint64_t length) {
   return t;
 }
 
+// The first `p.length` bytes of edu's buffer, copied out through the IOAS
+// behind the device, or through a scratch attachment when it has none.
+std::vector<uint8_t> read_back(ScenarioContext& ctx, const Probe& p) {
+  std::optional<ScratchAttachment> scratch;
+  uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio).ioas();
+  std::vector<uint8_t> data;
+  {
+    ScratchWindow window(ctx.iommufd, ioas, p.iova, p.length);
+    if (!window.ok())
+      throw StepError("DMA_READ: cannot map the probe scratch page into IOAS " + std::to_string(ioas) + ": " +
+                      std::strerror(window.error()));
+    auto page = window.bytes();
+    std::fill(page.begin(), page.end(), 0xEE);
+    p.dev->edu->dma_to_iova(window.iova(), p.length);
+    data.assign(page.begin(), page.begin() + static_cast<std::ptrdiff_t>(p.length));
+  }
+  if (scratch) scratch->release();
+  if (std::all_of(data.begin(), data.end(), [](uint8_t b) { return b == 0xEE; }))
+    throw StepError("DMA_READ: reading edu's buffer back through IOAS " + std::to_string(ioas) +
+                    " failed; the device's domain does not translate that IOAS");
+  return data;
+}
+
+// Put `token` into edu's buffer before a DMA_WRITE probe. A device attached to
+// a HWPT whose IOAS the agent does not know (nested) cannot be given one
+// without replacing its attachment; then whatever edu writes cannot carry this
+// token, so the search after the probe still measures something, only less.
+void load_token(ScenarioContext& ctx, const Probe& p, std::span<const uint8_t> token) {
+  if (p.dev->attached && !p.ioas) return;
+  std::optional<ScratchAttachment> scratch;
+  uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio).ioas();
+  {
+    ScratchWindow window(ctx.iommufd, ioas, p.iova, p.length);
+    if (!window.ok())
+      throw StepError("DMA_WRITE: cannot map the probe scratch page into IOAS " + std::to_string(ioas) + ": " +
+                      std::strerror(window.error()));
+    std::memcpy(window.bytes().data(), token.data(), token.size());
+    p.dev->edu->dma_from_iova(window.iova(), p.length);
+  }  // the window is unmapped here, before the probe
+  if (scratch) scratch->release();
+}
+
 }  // namespace
 
 StepOutcome op_dma_read(ScenarioContext& ctx, StepArgs& a) {
   Probe p = parse_probe(ctx, a, "DMA_READ");
+  if (p.dev->attached && !p.ioas)
+    throw StepError("DMA_READ: device '" + p.dev->name + "' is attached to " + std::to_string(*p.dev->attached) +
+                    ", which translates through no IOAS the agent made (a nested HWPT?): edu's buffer cannot be "
+                    "read back");
   EduDevice& edu = *p.dev->edu;
   ctx.kmsg->take_new("DMAR:");  // forget records older than this probe
+  edu.dma_from_iova(p.iova, p.length);  // the probe
+  std::vector<uint8_t> data = read_back(ctx, p);
   StepOutcome r;
-  if (!p.ioas) {
-    edu.dma_from_iova(p.iova, p.length);
-    r.observations = take_dmar(ctx);
-    for (const auto& l : r.observations)
-      if (l.get<std::string>().find(p.dev->vfio->bdf()) != std::string::npos) {
-        r.out = fault();
-        r.out["basis"] = "dmar_fault_record";
-        return r;
-      }
-    throw StepError("DMA_READ: device '" + p.dev->name +
-                    "' has no IOAS to read edu's buffer back through and the kernel logged no DMAR fault");
-  }
-  ScratchWindow window(ctx.iommufd, *p.ioas, p.iova, p.length);
-  if (!window.ok())
-    throw StepError("DMA_READ: cannot map the probe scratch page into IOAS " + std::to_string(*p.ioas) + ": " +
-                    std::strerror(window.error()));
-  auto page = window.bytes();
-  std::fill(page.begin(), page.end(), 0);
-  edu.dma_from_iova(window.iova(), p.length);  // clear edu's buffer
-  edu.dma_from_iova(p.iova, p.length);         // the probe
-  std::fill(page.begin(), page.end(), 0xEE);
-  edu.dma_to_iova(window.iova(), p.length);    // read edu's buffer back
-  auto data = page.first(p.length);
-  r.observations = take_dmar(ctx);
-  if (std::all_of(data.begin(), data.end(), [](uint8_t b) { return b == 0xEE; }))
-    throw StepError("DMA_READ: reading edu's buffer back through IOAS " + std::to_string(*p.ioas) +
-                    " failed; the device's domain does not translate that IOAS");
+  r.observations = take_dmar(ctx, false);
   if (data[0] == 0) {
     r.out = fault();
     return r;
   }
-  auto decoded = pattern_decode(data.first(first_page_part(p.iova, p.length)));
+  auto decoded = pattern_decode(std::span<const uint8_t>(data).first(first_page_part(p.iova, p.length)));
   if (decoded) {
     r.out = hit(ctx, decoded->buffer, decoded->offset);
   } else {
     r.out = {{"result", "ok"}, {"buffer", nullptr}, {"offset", nullptr}};
-    r.out["bytes"] = hex(data.first(std::min<size_t>(16, data.size())));
+    r.out["bytes"] = hex(std::span<const uint8_t>(data).first(std::min<size_t>(16, data.size())));
   }
   return r;
 }
@@ -143,26 +178,13 @@ StepOutcome op_dma_write(ScenarioContext& ctx, StepArgs& a) {
   EduDevice& edu = *p.dev->edu;
   ctx.kmsg->take_new("DMAR:");
   std::vector<uint8_t> token = fresh_token(p.length);
+  load_token(ctx, p, token);
+  edu.dma_to_iova(p.iova, p.length);  // the probe
   StepOutcome r;
-  {
-    // Without an IOAS behind the device the token cannot be loaded; whatever
-    // edu then writes cannot carry this token, so the search below is still a
-    // measurement.
-    std::optional<ScratchWindow> window;
-    if (p.ioas) {
-      window.emplace(ctx.iommufd, *p.ioas, p.iova, p.length);
-      if (!window->ok())
-        throw StepError("DMA_WRITE: cannot map the probe scratch page into IOAS " + std::to_string(*p.ioas) + ": " +
-                        std::strerror(window->error()));
-      std::memcpy(window->bytes().data(), token.data(), token.size());
-      edu.dma_from_iova(window->iova(), p.length);  // load the token
-    }
-    edu.dma_to_iova(p.iova, p.length);  // the probe
-  }
   auto where = ctx.buffers.search(std::span<const uint8_t>(token).first(first_page_part(p.iova, p.length)));
   r.out = where ? hit(ctx, where->first, where->second) : fault();
   ctx.buffers.restore_pattern();
-  r.observations = take_dmar(ctx);
+  r.observations = take_dmar(ctx, true);
   return r;
 }
 

@@ -104,3 +104,15 @@ TEST_F(HwptAlloc, UnknownPtIdIsEinvalNotEnoent) {
   expect_rule(op("IOMMU_HWPT_ALLOC", {{"dev_id", 77}, {"pt_id", 1}}), "object.device_not_found");
   expect_rule(op("IOMMU_HWPT_ALLOC", {{"dev_id", dev}, {"pt_id", dev}}), "hwpt_alloc.pt_wrong_type");
 }
+
+TEST_F(VfioDevice, ReplaceOntoTheSameIoasIsANoOp) {
+  u32 ioas = ioas_alloc();
+  bind("dev0");
+  u32 hwpt = attach("dev0", ioas).out["pt_id"].get<u32>();
+  auto r = attach("dev0", ioas);
+  ASSERT_EQ(r.err, 0);
+  EXPECT_EQ(r.out["pt_id"].get<u32>(), hwpt);
+  expect_rule(op("IOMMU_DESTROY", {{"id", hwpt}}), "destroy.object_busy");
+  ASSERT_EQ(op("VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", "dev0"}}).err, 0);
+  expect_rule(op("IOMMU_DESTROY", {{"id", hwpt}}), "destroy.no_object");
+}

@@ -54,3 +54,19 @@ TEST_F(Translate, UnattachedDeviceFaults) {
   bind("dev0");
   EXPECT_FALSE(m.translate("dev0", 0x100000, Access::Read).ok);
 }
+
+TEST(TranslateByVersion, WriteOnlyAreaIsReadableBefore616AndNotAfter) {
+  for (auto [version, readable] : {std::pair{"6.12", true}, std::pair{"7.2", false}}) {
+    ModelConfig c;
+    c.version = *ioconform::spec::parse_version(version);
+    Model m(c);
+    u64 va = m.add_buffer("buf0", 4, false, 65536).va;
+    m.add_device("dev0");
+    m.apply(Op{"IOMMU_IOAS_ALLOC", {}});
+    m.apply(Op{"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev0"}}});
+    ASSERT_EQ(m.apply(Op{"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", "dev0"}, {"pt_id", 1}}}).err, 0);
+    ASSERT_EQ(m.apply(Op{"IOMMU_IOAS_MAP", {{"ioas_id", 1}, {"user_va", va}, {"length", 4096}, {"iova", 0x300000}, {"flags", kFixed | kWrite}}}).err, 0);
+    EXPECT_EQ(m.translate("dev0", 0x300000, Access::Read).ok, readable) << version;
+    EXPECT_TRUE(m.translate("dev0", 0x300000, Access::Write).ok) << version;
+  }
+}

@@ -8,10 +8,13 @@
 //   ioconform kernel build|path [--version V | --tree DIR | --bzimage F --config F]
 //   ioconform run [--kernel V | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]
 //                                                 the smoke campaign on a real kernel and the model
+//   ioconform verify [--depth K] [--invariant ID] [--mutant NAME] [--json] [--out-dir DIR]
+//                                                 Z3: bounded + inductive checks of the invariants
 // Exit codes: 0 conformant, 1 mismatches or unmet expectations, 2 usage or input
 // error, 3 infrastructure failure.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <iostream>
 #include <string>
@@ -23,6 +26,7 @@
 #include "conformance/replay.h"
 #include "differential.h"
 #include "kernel_cache.h"
+#include "model/smt/verify.h"
 #include "conformance/scenario.h"
 #include "reports/campaign_report.h"
 #include "spec/catalogue.h"
@@ -77,7 +81,8 @@ int usage() {
                "  ioconform model FILE... [--json] [--kernel 7.2|6.12]\n"
                "  ioconform campaign [--scenarios DIR] [--out FILE] [--kernel 7.2|6.12]\n"
                "  ioconform kernel build|path [--version 7.2|6.12 | --tree DIR | --bzimage F --config F]\n"
-               "  ioconform run [--kernel 7.2|6.12 | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]\n";
+               "  ioconform run [--kernel 7.2|6.12 | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]\n"
+               "  ioconform verify [--depth K] [--invariant ID] [--mutant NAME|all] [--json] [--out-dir DIR]\n";
   return kExitUsage;
 }
 
@@ -262,6 +267,63 @@ int cmd_run(int argc, char** argv) {
   return kExitOk;
 }
 
+int cmd_verify(int argc, char** argv) {
+  Args a = parse_args(argc, argv, 2, {"depth", "invariant", "mutant", "out-dir", "timeout"});
+  smt::VerifyOptions o;
+  o.depth = std::stoi(a.get("depth", "6"));
+  o.timeout_ms = static_cast<unsigned>(std::stoul(a.get("timeout", "120")) * 1000);
+  o.induction = !a.has("no-induction");
+  std::vector<std::string> invariants = a.has("invariant") ? std::vector<std::string>{a.get("invariant", "")}
+                                                           : smt::encoded_invariants();
+  std::vector<smt::Mutant> mutants{smt::Mutant::none};
+  if (a.has("mutant")) {
+    if (a.get("mutant", "") == "all") {
+      mutants = smt::all_mutants();
+    } else {
+      auto m = smt::mutant_from_string(a.get("mutant", ""));
+      if (!m) throw std::invalid_argument("unknown mutant '" + a.get("mutant", "") + "'");
+      mutants = {*m};
+    }
+  }
+  const std::filesystem::path out_dir = a.get("out-dir", "reports/counterexamples");
+  nlohmann::json all = nlohmann::json::array();
+  bool failed = false;
+  for (smt::Mutant mutant : mutants) {
+    o.mutant = mutant;
+    bool killed = false;
+    for (const auto& id : invariants) {
+      auto r = smt::verify_invariant(id, o);
+      nlohmann::json j = smt::to_json(r);
+      if (mutant != smt::Mutant::none) j["mutant"] = smt::to_string(mutant);
+      if (!r.counterexample.is_null()) {
+        std::filesystem::create_directories(out_dir);
+        const auto file = out_dir / (r.counterexample["name"].get<std::string>() + ".json");
+        std::ofstream(file) << r.counterexample.dump(1) << "\n";
+        j["counterexample_file"] = file.string();
+        killed = true;
+      }
+      if (!a.has("json"))
+        std::cout << (mutant == smt::Mutant::none ? "" : std::string(smt::to_string(mutant)) + "  ") << id << "  "
+                  << r.verdict << "  (depth " << r.depth << ", induction " << r.induction << ", vacuity "
+                  << (r.vacuity_ok ? "ok" : "FAILED") << ", " << r.seconds << " s)"
+                  << (r.reason.empty() ? "" : "  " + r.reason)
+                  << (j.contains("counterexample_file") ? "  -> " + j["counterexample_file"].get<std::string>() : "") << "\n";
+      all.push_back(j);
+      if (mutant == smt::Mutant::none && (r.verdict == "counterexample" || r.verdict == "unknown")) failed = true;
+    }
+    if (mutant != smt::Mutant::none) {
+      if (!a.has("json")) std::cout << "mutant " << smt::to_string(mutant) << (killed ? " killed" : " SURVIVED") << "\n";
+      failed = failed || !killed;
+    }
+  }
+  if (a.has("json")) {
+    nlohmann::json unencoded = nlohmann::json::array();
+    for (const auto& u : smt::unencoded_mutants()) unencoded.push_back({{"mutant", u.name}, {"why", u.why}});
+    std::cout << nlohmann::json{{"results", all}, {"unencoded_mutants", unencoded}}.dump(2) << "\n";
+  }
+  return failed ? kExitMismatch : kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -273,6 +335,7 @@ int main(int argc, char** argv) {
     if (cmd == "campaign") return cmd_campaign(argc, argv);
     if (cmd == "kernel") return cmd_kernel(argc, argv);
     if (cmd == "run") return cmd_run(argc, argv);
+    if (cmd == "verify") return cmd_verify(argc, argv);
   } catch (const conformance::ScenarioError& e) {
     std::cerr << "ioconform: scenario error: " << e.what() << "\n";
     return kExitUsage;

@@ -1,0 +1,58 @@
+// ScratchAttachment: a throwaway DMA path for a bound device that has none.
+//
+// edu's buffer is reachable only by DMA. A probe on a device that is bound but
+// attached to nothing (never attached, or after VFIO_DEVICE_DETACH_IOMMUFD_PT:
+// the group sits in the blocking domain) cannot load a DMA_WRITE token into
+// edu or read back what a DMA_READ probe fetched. For those agent-side
+// transfers only, this object allocates a scratch IOAS and attaches the device
+// to it (the kernel makes an auto-domain HWPT), and release() detaches the
+// device and destroys the IOAS, which leaves the scenario's state as it was:
+//   - the device is detached again, exactly as the scenario left it, and the
+//     auto-domain HWPT is gone (detaching its last device destroys it:
+//     drivers/iommu/iommufd/device.c:iommufd_hw_pagetable_detach() calls
+//     iommufd_hw_pagetable_put(), which destroys an auto_domain HWPT);
+//   - object ids are the lowest free id from 1 (iommufd_object_alloc() uses
+//     xa_alloc() on an ALLOC1 xarray), so the scratch IOAS and HWPT take ids
+//     the scenario has not used yet, and freeing both gives them back: the
+//     next object the scenario makes gets the id the model predicts.
+// The probe DMA itself never runs while the scratch attachment exists. Only a
+// device with no attachment at all may use it: attaching would replace (and
+// detaching would then drop) an attachment the scenario made.
+#pragma once
+
+#include <cstdint>
+
+#include "vfio_device.h"
+
+namespace ioconform::agent {
+
+class ScratchAttachment {
+ public:
+  // Allocate the scratch IOAS and attach `dev` to it; throws StepError (with
+  // nothing left behind) if the kernel refuses.
+  ScratchAttachment(int iommufd, VfioDevice& dev);
+  // Best effort teardown when release() was not reached (a StepError is on its
+  // way out and stops the scenario anyway).
+  ~ScratchAttachment();
+  ScratchAttachment(const ScratchAttachment&) = delete;
+  ScratchAttachment& operator=(const ScratchAttachment&) = delete;
+
+  uint32_t ioas() const { return ioas_; }
+
+  // Detach the device and destroy the scratch IOAS. Throws StepError if the
+  // kernel refuses either: the scenario's state would then differ from the
+  // one its later steps are predicted on.
+  void release();
+
+ private:
+  int detach();   // 0 or errno
+  int destroy();  // 0 or errno
+
+  int iommufd_;
+  VfioDevice& dev_;
+  uint32_t ioas_ = 0;
+  bool attached_ = false;
+  bool allocated_ = false;
+};
+
+}  // namespace ioconform::agent

@@ -1,0 +1,110 @@
+// The iommufd semantics for Z3: the same transitions as the C++ model, over a
+// bounded symbolic state, with symbolic arguments.
+//
+// Bounds (the fragment the proofs cover): two IOASes (ids 1 and 2, allocated
+// first), two bound edu devices (ids 3 and 4, each in its own group, behind
+// VT-d), three area slots per IOAS, one user buffer ("buf0"). Ops: fixed-IOVA
+// IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT,
+// reuse, replace), detach, IOMMU_DESTROY. Not in the fragment yet: COPY,
+// kernel-chosen IOVAs, ALLOW_IOVAS, manual HWPTs, PASID.
+//
+// The domain (the IOMMU page table the hardware walks) is state of its own,
+// filled and unfilled by the ops as iopt_area_fill_domains()/unfill do, so a
+// stale translation is expressible and I-DMA is a real theorem about it.
+// Errnos are the Linux values; each branch names the spec rule it stands for in
+// a comment so the agreement test and a reader can match them to model/.
+#pragma once
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/smt/expr.h"
+
+namespace ioconform::smt {
+
+constexpr int kIoas = 2, kDevices = 2, kSlots = 3;
+constexpr std::uint64_t kFirstIoasId = 1, kFirstDeviceId = 3;
+
+// Seeded bugs for the mutation self-test (`ioconform verify --mutant NAME`).
+enum class Mutant {
+  none,
+  unmap_skips_domain,         // unmap leaves the translation in the domain (stale IOTLB)
+  pin_leak_on_failure,        // a failed attach keeps the pins it took while filling the domain
+  destroy_ignores_reference,  // IOMMU_DESTROY of an IOAS ignores the attached device's reference
+  attach_ignores_reserved,    // attach does not reserve/check the device's MSI window
+};
+const char* to_string(Mutant m);
+std::optional<Mutant> mutant_from_string(const std::string& s);
+std::vector<Mutant> all_mutants();
+
+// Mutants from the issue that need ops or features outside the fragment.
+struct UnencodedMutant {
+  const char* name;
+  const char* why;
+};
+std::vector<UnencodedMutant> unencoded_mutants();
+
+struct SymArea {
+  Expr valid, iova, last, off, prot;  // off: buffer offset of iova's byte; prot: 1 read | 2 write
+};
+
+struct SymState {
+  std::array<Expr, kIoas> alive;
+  std::array<std::array<SymArea, kSlots>, kIoas> areas;
+  std::array<std::array<SymArea, kSlots>, kIoas> domain;  // what the IOMMU translates
+  std::array<Expr, kDevices> att;                         // 0, or the IOAS id the device is attached to
+  Expr pinned;                                            // pages pinned (incremental counter)
+};
+
+enum OpKind : std::uint64_t { kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kOpKinds = 5 };
+
+struct SymOp {
+  Expr kind, id, dev, iova, length, off, flags;  // id: ioas_id / pt_id / destroy id; dev: 0 or 1
+};
+
+struct StepOut {
+  SymState next;
+  Expr err;           // 0 or errno
+  Expr unmapped;      // IOMMU_IOAS_UNMAP's length output
+  Expr out_of_bound;  // the op needed a fourth area slot: outside the fragment
+  Expr sticks_out;    // the failed unmap removed some areas first (kernel exception to I-ATOMIC)
+};
+
+struct Encoding {
+  z3::context& ctx;
+  std::uint64_t buf_va;   // buf0's user VA (as the model places it)
+  std::uint64_t buf_len;  // bytes of buf0
+  Mutant mutant = Mutant::none;
+  // For induction only: replace MAP's guard (which checks fail) by a free
+  // boolean. The transitions become a superset of the real ones (the real guard
+  // is one value of it), so an invariant inductive over them is inductive over
+  // the real semantics: sound, and far cheaper when the invariant does not
+  // depend on why a map failed (I-DMA's mirror, I-PIN).
+  bool abstract_map_guard = false;
+
+  SymState initial() const;  // IOAS 1, 2 alive and empty; devices bound, unattached
+  SymState fresh_state(const std::string& prefix) const;  // fully symbolic (for induction)
+  SymOp fresh_op(const std::string& prefix) const;
+  // The arguments the fragment ranges over in state `s`. Ids name live IOASes,
+  // devices, or nothing (0): a destroyed IOAS's id is reused by the next object
+  // the kernel allocates (an automatic HWPT), which the fragment does not track.
+  Expr op_in_domain(const SymState& s, const SymOp& op) const;
+  StepOut step(const SymState& s, const SymOp& op) const;
+
+  // translate(device, iova, access) through the domain: ok and the buffer offset.
+  std::pair<Expr, Expr> translate(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const;
+  // The same question answered from the IOAS areas (the specification of I-DMA).
+  std::pair<Expr, Expr> translate_by_areas(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const;
+
+  Expr has_domain(const SymState& s, int i) const;
+  Expr pages(const SymArea& a) const;  // user pages an area spans
+  Expr equal(const SymState& a, const SymState& b) const;        // observably equal (invalid slots' fields ignored)
+  Expr identical(const SymState& a, const SymState& b) const;    // every field equal (ties a fresh state to a term)
+  SymState simplified(const SymState& s) const;
+
+  Expr bv(std::uint64_t v) const { return Expr::bv(ctx, v); }
+  Expr boolean(bool v) const { return Expr::boolean(ctx, v); }
+};
+
+}  // namespace ioconform::smt
