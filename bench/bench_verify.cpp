@@ -1,0 +1,43 @@
+// Time of `ioconform verify` against depth, per invariant: the bounded search
+// alone (no induction), and the induction proof alone. Speed is measured here,
+// never asserted in tests. Run: build/bench/bench_verify --benchmark_format=json
+#include <benchmark/benchmark.h>
+
+#include "model/smt/verify.h"
+
+using namespace ioconform;
+
+static void BM_Bounded(benchmark::State& state, const char* invariant) {
+  smt::VerifyOptions o;
+  o.depth = static_cast<int>(state.range(0));
+  o.induction = false;
+  o.timeout_ms = 120000;
+  std::string verdict;
+  for (auto _ : state) verdict = smt::verify_invariant(invariant, o).verdict;
+  state.SetLabel(verdict);
+}
+
+static void BM_Induction(benchmark::State& state, const char* invariant) {
+  smt::VerifyOptions o;
+  o.depth = 0;
+  o.timeout_ms = 120000;
+  std::string induction;
+  for (auto _ : state) induction = smt::verify_invariant(invariant, o).induction;
+  state.SetLabel(induction);
+}
+
+#define DEPTHS ->DenseRange(1, 4)->Iterations(1)->Unit(benchmark::kSecond)
+BENCHMARK_CAPTURE(BM_Bounded, I_LIFE, "I-LIFE") DEPTHS;
+BENCHMARK_CAPTURE(BM_Bounded, I_RESV, "I-RESV") DEPTHS;
+BENCHMARK_CAPTURE(BM_Bounded, I_UNMAP, "I-UNMAP") DEPTHS;
+BENCHMARK_CAPTURE(BM_Bounded, I_DMA, "I-DMA") DEPTHS;
+BENCHMARK_CAPTURE(BM_Bounded, I_PIN, "I-PIN") DEPTHS;
+BENCHMARK_CAPTURE(BM_Bounded, I_ATOMIC, "I-ATOMIC") DEPTHS;
+#define ONCE ->Iterations(1)->Unit(benchmark::kSecond)
+BENCHMARK_CAPTURE(BM_Induction, I_LIFE, "I-LIFE") ONCE;
+BENCHMARK_CAPTURE(BM_Induction, I_RESV, "I-RESV") ONCE;
+BENCHMARK_CAPTURE(BM_Induction, I_UNMAP, "I-UNMAP") ONCE;
+BENCHMARK_CAPTURE(BM_Induction, I_DMA, "I-DMA") ONCE;
+BENCHMARK_CAPTURE(BM_Induction, I_PIN, "I-PIN") ONCE;
+BENCHMARK_CAPTURE(BM_Induction, I_ATOMIC, "I-ATOMIC") ONCE;
+BENCHMARK_MAIN();
