@@ -55,6 +55,26 @@ Decision map_and_fill(State& s, Ioas& ioas, const std::vector<PagesSlice>& slice
   return success();
 }
 
+// iopt_map_common(): a new pages object over `length` bytes from `start_byte`,
+// mapped at `iova_in` (or a kernel-chosen IOVA guided by `addr`); the op's own
+// reference on the pages is dropped at the end (iopt_put_pages), so a failed map
+// leaves nothing behind.
+StepResult map_new_pages(State& s, Ioas& ioas, Pages pages, u64 start_byte, u64 length, u64 iova_in, u64 flags,
+                         u64 addr, const char* pin_rule) {
+  pages.npages = (length + start_byte + kPageSize - 1) / kPageSize;
+  pages.writable = (conv_iommu_prot(flags) & kProtWrite) != 0;
+  const u32 pages_id = s.pages.add(pages);
+  s.pages.get(pages_id);
+  u64 iova = iova_in;
+  Decision d = map_and_fill(s, ioas, {{pages_id, start_byte, length}}, length, &iova, conv_iommu_prot(flags),
+                            !(flags & kMapFixedIova), addr, pin_rule);
+  s.pages.put(pages_id);
+  if (!d.ok()) return from(d);
+  StepResult r;
+  r.out["iova"] = iova;
+  return r;
+}
+
 }  // namespace
 
 bool user_range_pinnable(const State& s, u64 va, u64 length) {
@@ -141,20 +161,9 @@ StepResult ioas_map(State& s, const Op& op) {
     if (bad_length) return from(fail("ioas_map.length_zero"));
     if (wraps) return from(fail("ioas_map.user_va_wraps"));
   }
-  const u64 uptr_down = uptr & ~(kPageSize - 1);
-  const u64 start_byte = uptr - uptr_down;
-  Pages p{false, uptr_down, -1, (length + start_byte + kPageSize - 1) / kPageSize,
-          (conv_iommu_prot(flags) & kProtWrite) != 0, 0};
-  u32 pages_id = s.pages.add(p);
-  s.pages.get(pages_id);  // the op's own reference, dropped below (iopt_put_pages)
-  u64 iova = iova_in;
-  d = map_and_fill(s, *ioas, {{pages_id, start_byte, length}}, length, &iova, conv_iommu_prot(flags),
-                   !(flags & kMapFixedIova), uptr, "ioas_map.pin_failed");
-  s.pages.put(pages_id);
-  if (!d.ok()) return from(d);
-  StepResult r;
-  r.out["iova"] = iova;
-  return r;
+  const u64 start_byte = uptr % kPageSize;
+  return map_new_pages(s, *ioas, Pages{false, uptr - start_byte, -1, 0, false, 0}, start_byte, length, iova_in, flags,
+                       uptr, "ioas_map.pin_failed");
 }
 
 StepResult ioas_map_file(State& s, const Op& op) {
@@ -175,19 +184,9 @@ StepResult ioas_map_file(State& s, const Op& op) {
   if (!file) return from(fail("ioas_map_file.bad_fd"));
   if (length > kUlongMax - kPageSize) return from(fail("ioas_map_file.length_too_large"));
   const u64 start_byte = start % kPageSize;
-  Pages p{true, start - start_byte, fd, (length + start_byte + kPageSize - 1) / kPageSize,
-          (conv_iommu_prot(flags) & kProtWrite) != 0, 0};
-  u32 pages_id = s.pages.add(p);
-  s.pages.get(pages_id);
-  u64 iova = iova_in;
   // For a file the IOVA alignment follows the file offset (pages->start + start_byte).
-  d = map_and_fill(s, *ioas, {{pages_id, start_byte, length}}, length, &iova, conv_iommu_prot(flags),
-                   !(flags & kMapFixedIova), start, "ioas_map_file.pin_failed");
-  s.pages.put(pages_id);
-  if (!d.ok()) return from(d);
-  StepResult r;
-  r.out["iova"] = iova;
-  return r;
+  return map_new_pages(s, *ioas, Pages{true, start - start_byte, fd, 0, false, 0}, start_byte, length, iova_in, flags,
+                       start, "ioas_map_file.pin_failed");
 }
 
 StepResult ioas_copy(State& s, const Op& op) {

@@ -379,37 +379,35 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
                  is_unmap && sticks};
 }
 
-std::pair<Expr, Expr> Encoding::translate(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const {
-  Expr att = ite(dev == bv(0), s.att[0], s.att[1]);
-  Expr ok = boolean(false), off = bv(0);
+namespace {
+// The walk both translate() forms share: the device's IOAS, then the first entry
+// of `table` (the domain, or the areas) that covers the IOVA with the right.
+std::pair<Expr, Expr> walk(const Encoding& enc, const SymState& s,
+                           const std::array<std::array<SymArea, kSlots>, kIoas>& table, const Expr& dev,
+                           const Expr& iova, const Expr& write) {
+  Expr att = ite(dev == enc.bv(0), s.att[0], s.att[1]);
+  Expr ok = enc.boolean(false), off = enc.bv(0);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
-      const SymArea& d = s.domain[i][k];
-      Expr hit = att == bv(kFirstIoasId + i) && d.valid && d.iova.ule(iova) && iova.ule(d.last) &&
-                 ite(write, (d.prot & bv(2)) != bv(0), (d.prot & bv(1)) != bv(0));
-      Expr byte = d.off + (iova - d.iova);
-      hit = hit && byte.ult(bv(buf_len));  // a VA beyond buf0 reaches no buffer
+      const SymArea& e = table[i][k];
+      Expr hit = att == enc.bv(kFirstIoasId + i) && e.valid && e.iova.ule(iova) && iova.ule(e.last) &&
+                 ite(write, (e.prot & enc.bv(2)) != enc.bv(0), (e.prot & enc.bv(1)) != enc.bv(0));
+      Expr byte = e.off + (iova - e.iova);
+      hit = hit && byte.ult(enc.bv(enc.buf_len));  // a VA beyond buf0 reaches no buffer
       ok = ok || hit;
       off = ite(hit, byte, off);
     }
-  return {ok, ite(ok, off, bv(0))};
+  return {ok, ite(ok, off, enc.bv(0))};
+}
+}  // namespace
+
+std::pair<Expr, Expr> Encoding::translate(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const {
+  return walk(*this, s, s.domain, dev, iova, write);
 }
 
 std::pair<Expr, Expr> Encoding::translate_by_areas(const SymState& s, const Expr& dev, const Expr& iova,
                                                    const Expr& write) const {
-  Expr att = ite(dev == bv(0), s.att[0], s.att[1]);
-  Expr ok = boolean(false), off = bv(0);
-  for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) {
-      const SymArea& a = s.areas[i][k];
-      Expr hit = att == bv(kFirstIoasId + i) && a.valid && a.iova.ule(iova) && iova.ule(a.last) &&
-                 ite(write, (a.prot & bv(2)) != bv(0), (a.prot & bv(1)) != bv(0));
-      Expr byte = a.off + (iova - a.iova);
-      hit = hit && byte.ult(bv(buf_len));
-      ok = ok || hit;
-      off = ite(hit, byte, off);
-    }
-  return {ok, ite(ok, off, bv(0))};
+  return walk(*this, s, s.areas, dev, iova, write);
 }
 
 }  // namespace ioconform::smt
