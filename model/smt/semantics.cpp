@@ -56,7 +56,8 @@ SymState Encoding::initial() const {
   static_assert(kIoas == 2 && kSlots == 3 && kDevices == 2);
   const SymArea e{boolean(false), bv(0), bv(0), bv(0), bv(0)};
   const std::array<SymArea, kSlots> row{e, e, e};
-  return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, bv(0)};
+  const std::array<Expr, kSlots> zeros{bv(0), bv(0), bv(0)};
+  return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, {zeros, zeros}};
 }
 
 SymState Encoding::fresh_state(const std::string& p) const {
@@ -73,7 +74,8 @@ SymState Encoding::fresh_state(const std::string& p) const {
     }
   }
   for (int d = 0; d < kDevices; d++) s.att[d] = Expr::bv_var(ctx, p + ".att" + std::to_string(d));
-  s.pinned = Expr::bv_var(ctx, p + ".pinned");
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) s.npinned[i][k] = Expr::bv_var(ctx, p + ".npinned" + std::to_string(i) + std::to_string(k));
   return s;
 }
 
@@ -99,6 +101,13 @@ Expr Encoding::has_domain(const SymState& s, int i) const {
   return r;
 }
 
+Expr Encoding::total_pinned(const SymState& s) const {
+  Expr sum = bv(0);
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) sum = sum + s.npinned[i][k];
+  return sum;
+}
+
 Expr Encoding::pages(const SymArea& a) const {
   // user pages from the page of `off` to the page of `off + length - 1`
   Expr last_off = a.off + (a.last - a.iova);
@@ -122,7 +131,8 @@ SymState select(const SymState& a, const SymState& b, const Expr& c) {
     }
   }
   for (int d = 0; d < kDevices; d++) r.att[d] = ite(c, a.att[d], b.att[d]);
-  r.pinned = ite(c, a.pinned, b.pinned);
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) r.npinned[i][k] = ite(c, a.npinned[i][k], b.npinned[i][k]);
   return r;
 }
 
@@ -149,7 +159,9 @@ Expr Encoding::equal(const SymState& a, const SymState& b) const {
     for (int k = 0; k < kSlots; k++) r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]);
   }
   for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
-  return r && a.pinned == b.pinned;
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) r = r && a.npinned[i][k] == b.npinned[i][k];
+  return r;
 }
 
 Expr Encoding::identical(const SymState& a, const SymState& b) const {
@@ -162,7 +174,9 @@ Expr Encoding::identical(const SymState& a, const SymState& b) const {
     for (int k = 0; k < kSlots; k++) r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]);
   }
   for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
-  return r && a.pinned == b.pinned;
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) r = r && a.npinned[i][k] == b.npinned[i][k];
+  return r;
 }
 
 SymState Encoding::simplified(const SymState& s) const {
@@ -175,7 +189,8 @@ SymState Encoding::simplified(const SymState& s) const {
     for (int k = 0; k < kSlots; k++) simp(r.areas[i][k]), simp(r.domain[i][k]);
   }
   for (int d = 0; d < kDevices; d++) r.att[d] = r.att[d].simplify();
-  r.pinned = r.pinned.simplify();
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) r.npinned[i][k] = r.npinned[i][k].simplify();
   return r;
 }
 
@@ -232,7 +247,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
         Expr here = !placed && is_target[i] && !s.areas[i][k].valid;
         map_next.areas[i][k] = select(fresh, s.areas[i][k], here);
         map_next.domain[i][k] = select(fresh, s.domain[i][k], here && has_domain(s, i));
-        map_next.pinned = ite(here && has_domain(s, i), map_next.pinned + pages(fresh), map_next.pinned);
+        map_next.npinned[i][k] = ite(here && has_domain(s, i), s.npinned[i][k] + pages(fresh), s.npinned[i][k]);
         placed = placed || here;
       }
     }
@@ -271,7 +286,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
         unmap_next.areas[i][k].valid = a.valid && !removed;
         if (mutant != Mutant::unmap_skips_domain)
           unmap_next.domain[i][k].valid = s.domain[i][k].valid && !removed;
-        unmap_next.pinned = ite(removed && has_domain(s, i), unmap_next.pinned - pages(a), unmap_next.pinned);
+        unmap_next.npinned[i][k] = ite(removed && has_domain(s, i), s.npinned[i][k] - pages(a), s.npinned[i][k]);
       }
     }
     unmap.add(sticks, ENOENT, ctx);                                                      // ioas_unmap.area_sticks_out
@@ -291,7 +306,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     Expr reuse = other == op.id;          // the other device made the automatic domain already
     // A new automatic domain on the target: reserve the MSI window, raise the
     // alignment, reserve beyond the aperture, pin every area (device.cpp change_pt).
-    Expr resv_conflict = no, misaligned = no, outside = no, unbacked = no, pin_sum = zero;
+    Expr resv_conflict = no, misaligned = no, outside = no, unbacked = no;
     for (int i = 0; i < kIoas; i++)
       for (int k = 0; k < kSlots; k++) {
         const SymArea& a = s.areas[i][k];
@@ -300,7 +315,6 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
         misaligned = misaligned || (in && (((a.iova | (a.last - a.iova + bv(1)) | a.off) & page_mask) != zero));
         outside = outside || (in && a.last.ugt(bv(kApertureEnd)));
         unbacked = unbacked || (in && (a.off + (a.last - a.iova)).uge(bv(buf_len)));
-        pin_sum = ite(in, pin_sum + pages(a), pin_sum);
       }
     if (mutant == Mutant::attach_ignores_reserved) resv_conflict = no;
     Expr fresh_domain = !same_ioas && !reuse;
@@ -319,14 +333,18 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
         emptied.valid = boolean(false);
         attach_next.domain[i][k] = select(emptied, select(s.areas[i][k], s.domain[i][k], entering), leaving);
       }
-      Expr old_pins = zero;
-      for (int k = 0; k < kSlots; k++) old_pins = ite(s.areas[i][k].valid, old_pins + pages(s.areas[i][k]), old_pins);
-      attach_next.pinned = ite(leaving, attach_next.pinned - old_pins, attach_next.pinned);
+      // Filling a new domain pins each area's pages; the old domain going unpins them.
+      Expr leak = no;
+      if (mutant == Mutant::pin_leak_on_failure)  // the fill's pins survive a failed attach
+        leak = attach.decided && fresh_domain && is_target[i] && target_alive && !resv_conflict;
+      for (int k = 0; k < kSlots; k++) {
+        const SymArea& a = s.areas[i][k];
+        Expr n = s.npinned[i][k];
+        n = ite(leaving && a.valid, n - pages(a), n);
+        n = ite((entering || leak) && a.valid, n + pages(a), n);
+        attach_next.npinned[i][k] = n;
+      }
     }
-    attach_next.pinned = ite(ok && fresh_domain, attach_next.pinned + pin_sum, attach_next.pinned);
-    if (mutant == Mutant::pin_leak_on_failure)  // the fill's pins survive a failed attach
-      attach_next.pinned = ite(attach.decided && fresh_domain && target_alive && !resv_conflict,
-                               attach_next.pinned + pin_sum, attach_next.pinned);
     for (int d = 0; d < kDevices; d++)
       attach_next.att[d] = ite(ok && op.dev == bv(d), op.id, s.att[d]);
   }
@@ -339,12 +357,10 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     for (int i = 0; i < kIoas; i++) {
       Expr id = bv(kFirstIoasId + i);
       Expr last_one = cur == id && other != id;  // the automatic domain is destroyed with its last device
-      Expr pins = zero;
       for (int k = 0; k < kSlots; k++) {
         detach_next.domain[i][k].valid = s.domain[i][k].valid && !last_one;
-        pins = ite(s.areas[i][k].valid, pins + pages(s.areas[i][k]), pins);
+        detach_next.npinned[i][k] = ite(last_one && s.areas[i][k].valid, s.npinned[i][k] - pages(s.areas[i][k]), s.npinned[i][k]);
       }
-      detach_next.pinned = ite(last_one, detach_next.pinned - pins, detach_next.pinned);
     }
     for (int d = 0; d < kDevices; d++) detach_next.att[d] = ite(op.dev == bv(d), zero, s.att[d]);
   }

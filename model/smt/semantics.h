@@ -54,7 +54,10 @@ struct SymState {
   std::array<std::array<SymArea, kSlots>, kIoas> areas;
   std::array<std::array<SymArea, kSlots>, kIoas> domain;  // what the IOMMU translates
   std::array<Expr, kDevices> att;                         // 0, or the IOAS id the device is attached to
-  Expr pinned;                                            // pages pinned (incremental counter)
+  // Pages pinned by each area's pages object, as the kernel counts them
+  // (iopt_pages->npinned, updated incrementally by fill/unfill); the process's
+  // total is their sum.
+  std::array<std::array<Expr, kSlots>, kIoas> npinned;
 };
 
 enum OpKind : std::uint64_t { kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kOpKinds = 5 };
@@ -99,6 +102,7 @@ struct Encoding {
 
   Expr has_domain(const SymState& s, int i) const;
   Expr pages(const SymArea& a) const;  // user pages an area spans
+  Expr total_pinned(const SymState& s) const;
   Expr equal(const SymState& a, const SymState& b) const;        // observably equal (invalid slots' fields ignored)
   Expr identical(const SymState& a, const SymState& b) const;    // every field equal (ties a fresh state to a term)
   SymState simplified(const SymState& s) const;

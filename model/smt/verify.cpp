@@ -52,12 +52,14 @@ Expr dma_violation(const Encoding& enc, const SymState& s, const Witness& w) {
   return w.dev.ult(enc.bv(kDevices)) && (ok_d != ok_a || (ok_d && off_d != off_a));
 }
 
+// I-PIN per pages object: each area's pages are pinned exactly while its IOAS
+// has a domain (the process's total is the sum, so it follows).
 Expr pin_violation(const Encoding& enc, const SymState& s) {
-  Expr sum = enc.bv(0);
+  Expr bad = enc.boolean(false);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++)
-      sum = ite(enc.has_domain(s, i) && s.areas[i][k].valid, sum + enc.pages(s.areas[i][k]), sum);
-  return s.pinned != sum;
+      bad = bad || s.npinned[i][k] != ite(enc.has_domain(s, i) && s.areas[i][k].valid, enc.pages(s.areas[i][k]), enc.bv(0));
+  return bad;
 }
 
 Expr resv_violation(const Encoding& enc, const SymState& s) {

@@ -87,7 +87,7 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
           << "sequence " << n << " step " << t;
       s = enc.simplified(out.next);
       if (kind == smt::kDestroy && !want.err) alive[id - 1] = false;
-      ASSERT_EQ(s.pinned.as_u64(), m.state().pinned_pages()) << "sequence " << n << " step " << t << " " << op.name;
+      ASSERT_EQ(enc.total_pinned(s).as_u64(), m.state().pinned_pages()) << "sequence " << n << " step " << t << " " << op.name;
       // translate() at the edges of every area the C++ model has, and at fixed probes.
       std::vector<std::uint64_t> probes{0x100000, 0x101000, 0xfee00000};
       for (const auto& [ioas_id, ioas] : m.state().ioas)
