@@ -407,10 +407,10 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
     }
     if (res == z3::unknown) {
       r.verdict = "unknown";
-      r.induction = "not_tried";
+      if (r.induction.empty()) r.induction = "not_tried";  // keep what induction said before the search
       r.depth = t;
-      r.reason = "bounded check at depth " + std::to_string(t + 1) + ": " + s.reason_unknown() + " (holds to depth " +
-                 std::to_string(t) + ")";
+      r.reason += std::string(r.reason.empty() ? "" : "; ") + "bounded check at depth " + std::to_string(t + 1) + ": " +
+                  s.reason_unknown() + " (holds to depth " + std::to_string(t) + ")";
       return done();
     }
     s.pop();
