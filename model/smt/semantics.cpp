@@ -149,35 +149,30 @@ struct Checks {
 
 }  // namespace
 
-Expr Encoding::equal(const SymState& a, const SymState& b) const {
-  Expr r = boolean(true);
+namespace {
+// State equality; `observable` ignores the fields of invalid slots (what a
+// failed op must leave unchanged), otherwise every field counts (tying a fresh
+// state to a term).
+Expr states_equal(const Encoding& enc, const SymState& a, const SymState& b, bool observable) {
+  Expr r = enc.boolean(true);
   auto same = [&](const SymArea& x, const SymArea& y) {
-    return x.valid == y.valid && (x.valid).implies(x.iova == y.iova && x.last == y.last && x.off == y.off && x.prot == y.prot);
+    Expr fields = x.iova == y.iova && x.last == y.last && x.off == y.off && x.prot == y.prot;
+    return x.valid == y.valid && (observable ? x.valid.implies(fields) : fields);
   };
   for (int i = 0; i < kIoas; i++) {
     r = r && a.alive[i] == b.alive[i];
-    for (int k = 0; k < kSlots; k++) r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]);
+    for (int k = 0; k < kSlots; k++)
+      r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]) &&
+          a.npinned[i][k] == b.npinned[i][k];
   }
   for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
-  for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) r = r && a.npinned[i][k] == b.npinned[i][k];
   return r;
 }
+}  // namespace
 
-Expr Encoding::identical(const SymState& a, const SymState& b) const {
-  Expr r = boolean(true);
-  auto same = [&](const SymArea& x, const SymArea& y) {
-    return x.valid == y.valid && x.iova == y.iova && x.last == y.last && x.off == y.off && x.prot == y.prot;
-  };
-  for (int i = 0; i < kIoas; i++) {
-    r = r && a.alive[i] == b.alive[i];
-    for (int k = 0; k < kSlots; k++) r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]);
-  }
-  for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
-  for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) r = r && a.npinned[i][k] == b.npinned[i][k];
-  return r;
-}
+Expr Encoding::equal(const SymState& a, const SymState& b) const { return states_equal(*this, a, b, true); }
+
+Expr Encoding::identical(const SymState& a, const SymState& b) const { return states_equal(*this, a, b, false); }
 
 SymState Encoding::simplified(const SymState& s) const {
   SymState r = s;
