@@ -130,6 +130,19 @@ Expr domain_mirrors_areas(const Encoding& enc, const SymState& s) {
   return m;
 }
 
+// Vacuity (Alive2's rule): the fragment's constraints admit real work, a
+// device attached and a map that succeeds into its domain, so a "proved" or
+// "bounded" is not the emptiness of the precondition speaking.
+bool vacuity_ok(const Encoding& enc, const z3::params& p) {
+  Trace tr = unroll(enc, 2);
+  z3::solver v(enc.ctx);
+  v.set(p);
+  v.add(tr.constraints.z3());
+  v.add((tr.ops[1].kind == enc.bv(kMap) && tr.outs[1].err == enc.bv(0) &&
+         (enc.has_domain(tr.states[1], 0) || enc.has_domain(tr.states[1], 1))).z3());
+  return v.check() == z3::sat;
+}
+
 std::string hex(std::uint64_t v) {
   std::ostringstream o;
   o << "0x" << std::hex << v;
@@ -229,15 +242,7 @@ static InvariantResult prove_by_induction(const std::string& id, const VerifyOpt
   Encoding enc{ctx, b.va, b.len, options.mutant};
   z3::params p(ctx);
   p.set("timeout", options.timeout_ms);
-  {
-    Trace tr = unroll(enc, 2);  // vacuity on the exact semantics
-    z3::solver v(ctx);
-    v.set(p);
-    v.add(tr.constraints.z3());
-    v.add((tr.ops[1].kind == enc.bv(kMap) && tr.outs[1].err == enc.bv(0) &&
-           (enc.has_domain(tr.states[1], 0) || enc.has_domain(tr.states[1], 1))).z3());
-    r.vacuity_ok = v.check() == z3::sat;
-  }
+  r.vacuity_ok = vacuity_ok(enc, p);  // on the exact semantics, before any abstraction
   // --- induction: Inv(s) ∧ WF(s) ∧ step ⇒ Inv(s') over a fully symbolic state
   // I-DMA and I-PIN do not depend on why a map failed: abstract its guard (sound, see semantics.h).
   enc.abstract_map_guard = id == "I-DMA" || id == "I-PIN";
@@ -262,7 +267,8 @@ static InvariantResult prove_by_induction(const std::string& id, const VerifyOpt
       r.reason += "; the mirror does not imply I-DMA (" + std::string(ir == z3::sat ? "counterexample" : implied.reason_unknown()) + ")";
       return done();
     }
-    r.reason = "induction on the strengthened invariant: the domain mirrors the areas of IOASes with a domain";
+    r.reason += std::string(r.reason.empty() ? "" : "; ") +
+                "induction on the strengthened invariant: the domain mirrors the areas of IOASes with a domain";
   } else if (id == "I-PIN") {
     goal_failure = !pin_violation(enc, s0) && pre && pin_violation(enc, out.next);
   } else if (id == "I-RESV") {
@@ -313,13 +319,13 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
   InvariantResult r;
   r.id = id;
   r.depth = options.depth;
+  r.induction = "not_tried";  // until induction says otherwise
   auto done = [&]() -> InvariantResult {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;
   };
   if (id == "I-GROUP") {
     r.verdict = "not_encoded";
-    r.induction = "not_tried";
     r.reason = "every edu device sits in its own IOMMU group on the emulated platform (each on its own root-bus "
                "slot); multi-device groups are not in the SMT fragment";
     return done();
@@ -328,11 +334,14 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
   // Induction first: an inductive invariant holds at every depth. The bounded
   // search runs when induction does not go through, and always for a mutant,
   // whose counterexample must be a reachable sequence.
+  bool vacuity_checked = false;
   if (options.induction && options.mutant == Mutant::none) {
     InvariantResult ind = prove_by_induction(id, options);
     if (ind.verdict == "proved") return ind;
     r.induction = ind.induction;
     r.reason = ind.reason;
+    r.vacuity_ok = ind.vacuity_ok;
+    vacuity_checked = true;
   }
   const Buffer0 b = buffer0();
   Encoding enc{ctx, b.va, b.len, options.mutant};
@@ -359,20 +368,7 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
       return done();
     }
   }
-  // Vacuity: the constrained sequences can attach a device and map into its domain.
-  {
-    z3::solver v(ctx);
-    v.set(p);
-    v.add(tr.constraints.z3());
-    if (options.depth >= 2) {
-      Expr useful = enc.boolean(false);
-      for (int t = 1; t < options.depth; t++)
-        useful = useful || (tr.ops[t].kind == enc.bv(kMap) && tr.outs[t].err == enc.bv(0) &&
-                            (enc.has_domain(tr.states[t], 0) || enc.has_domain(tr.states[t], 1)));
-      v.add(useful.z3());
-    }
-    r.vacuity_ok = v.check() == z3::sat;
-  }
+  if (!vacuity_checked) r.vacuity_ok = vacuity_ok(enc, p);
   // Depth by depth: the shortest counterexample comes first, and a timeout still
   // says how deep the bound holds.
   z3::solver s(ctx);
@@ -400,14 +396,12 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
         if (s2.check() == z3::sat) m = s2.get_model();
       }
       r.verdict = "counterexample";
-      r.induction = "not_tried";
       r.depth = t + 1;
       r.counterexample = counterexample_scenario(id, m, tr, t + 1, needs_probe ? &witnesses[t] : nullptr, options.mutant);
       return done();
     }
     if (res == z3::unknown) {
       r.verdict = "unknown";
-      if (r.induction.empty()) r.induction = "not_tried";  // keep what induction said before the search
       r.depth = t;
       r.reason += std::string(r.reason.empty() ? "" : "; ") + "bounded check at depth " + std::to_string(t + 1) + ": " +
                   s.reason_unknown() + " (holds to depth " + std::to_string(t) + ")";
