@@ -109,6 +109,11 @@ Expr Encoding::total_pinned(const SymState& s) const {
 }
 
 Expr Encoding::pages(const SymArea& a) const {
+  if (abstract_page_count) {
+    z3::sort bv64 = ctx.bv_sort(64);
+    z3::func_decl f = ctx.function("page_count", bv64, bv64, bv64, bv64);
+    return Expr(f(a.iova.z3(), a.last.z3(), a.off.z3()));
+  }
   // user pages from the page of `off` to the page of `off + length - 1`
   Expr last_off = a.off + (a.last - a.iova);
   return last_off.lshr(12) - a.off.lshr(12) + bv(1);
@@ -252,11 +257,13 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   // ---- IOMMU_IOAS_UNMAP ---------------------------------------------------------------
   SymState unmap_next = s;
   Checks unmap{zero, no};
-  Expr unmapped = zero, sticks = no;
+  Expr unmapped = zero, sticks = no, unmap_start = zero, unmap_last = zero;
+  std::array<std::array<Expr, kSlots>, kIoas> removed_by_unmap{{{no, no, no}, {no, no, no}}};
   {
     Expr all = op.iova == zero && op.length == bv(kU64Max);
     Expr start = ite(all, zero, op.iova);
     Expr last = ite(all, bv(kU64Max), op.iova + op.length - bv(1));
+    unmap_start = start, unmap_last = last;
     unmap.add(!target_alive, ENOENT, ctx);                                               // object.ioas_not_found
     unmap.add(!all && (op.iova == bv(kU64Max) || op.length == bv(kU64Max)), EOVERFLOW, ctx);  // ioas_unmap.u64_max_argument
     unmap.add(!all && op.length == zero, EINVAL, ctx);                                  // ioas_unmap.length_zero
@@ -276,6 +283,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
         Expr before_bad = boolean(true);
         for (int j = 0; j < kSlots; j++) before_bad = before_bad && bad[j].implies(s.areas[i][k].iova.ult(s.areas[i][j].iova));
         Expr removed = inside[k] && before_bad;
+        removed_by_unmap[i][k] = removed;
         const SymArea& a = s.areas[i][k];
         unmapped = ite(removed, unmapped + (a.last - a.iova + bv(1)), unmapped);
         unmap_next.areas[i][k].valid = a.valid && !removed;
@@ -386,8 +394,10 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   SymState next = select(map_next, select(unmap_next, select(attach_next, select(detach_next, destroy_next, is_detach),
                                                              is_attach), is_unmap), is_map);
   Expr err = ite(is_map, map.err, ite(is_unmap, unmap.err, ite(is_attach, attach.err, ite(is_detach, zero, destroy.err))));
+  for (auto& row : removed_by_unmap)
+    for (auto& r : row) r = is_unmap && r;
   return StepOut{next, err, ite(is_unmap && unmap.err == zero, unmapped, zero), is_map && !map.decided && map_oob,
-                 is_unmap && sticks};
+                 is_unmap && sticks, removed_by_unmap, unmapped, unmap_start, unmap_last};
 }
 
 namespace {

@@ -72,6 +72,11 @@ struct StepOut {
   Expr unmapped;      // IOMMU_IOAS_UNMAP's length output
   Expr out_of_bound;  // the op needed a fourth area slot: outside the fragment
   Expr sticks_out;    // the failed unmap removed some areas first (kernel exception to I-ATOMIC)
+  // Which areas IOMMU_IOAS_UNMAP removed (false for other ops): lets a proof
+  // split by the set removed instead of searching for it.
+  std::array<std::array<Expr, kSlots>, kIoas> unmap_removed;
+  Expr unmap_bytes;  // the byte sum the kernel's `!unmapped` test reads, before any errno
+  Expr unmap_start, unmap_last;  // the range IOMMU_IOAS_UNMAP removes from
 };
 
 struct Encoding {
@@ -85,6 +90,12 @@ struct Encoding {
   // the real semantics: sound, and far cheaper when the invariant does not
   // depend on why a map failed (I-DMA's mirror, I-PIN).
   bool abstract_map_guard = false;
+  // For induction only: pages() as an uninterpreted function of the area's
+  // (iova, last, off). A proof that holds for every function holds for the real
+  // page count, so this is sound; it spares the solver the 64-bit shifts when
+  // an invariant only needs "the same area pins the same number of pages"
+  // (I-PIN).
+  bool abstract_page_count = false;
 
   SymState initial() const;  // IOAS 1, 2 alive and empty; devices bound, unattached
   SymState fresh_state(const std::string& prefix) const;  // fully symbolic (for induction)

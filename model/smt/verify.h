@@ -27,6 +27,13 @@ struct InvariantResult {
   double seconds = 0;
   std::string reason;      // for unknown / not_encoded, and what induction needed
   nlohmann::json counterexample;  // a scenario, when refuted
+  // Every solver query of the induction, in order: what it asked, its answer
+  // (unsat = that part holds) and its time, so a slow or failing part is named.
+  struct Query {
+    std::string what, answer;
+    double seconds;
+  };
+  std::vector<Query> queries;
 };
 
 struct VerifyOptions {
@@ -38,6 +45,10 @@ struct VerifyOptions {
 
 std::vector<std::string> encoded_invariants();  // the ids verify can check
 InvariantResult verify_invariant(const std::string& id, const VerifyOptions& options);
+// The induction alone (Inv ∧ WF ∧ step ⇒ Inv', plus well-formedness's own
+// induction and the base case), with options.mutant applied: verify_invariant
+// uses it for the correct semantics; tests use it on mutants to show it fails.
+InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& options);
 nlohmann::json to_json(const InvariantResult& r);
 
 // buf0 of the scenarios verify writes: where the C++ model places it.
