@@ -257,13 +257,12 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   // ---- IOMMU_IOAS_UNMAP ---------------------------------------------------------------
   SymState unmap_next = s;
   Checks unmap{zero, no};
-  Expr unmapped = zero, sticks = no, unmap_start = zero, unmap_last = zero;
+  Expr unmapped = zero, sticks = no;
   std::array<std::array<Expr, kSlots>, kIoas> removed_by_unmap{{{no, no, no}, {no, no, no}}};
   {
     Expr all = op.iova == zero && op.length == bv(kU64Max);
     Expr start = ite(all, zero, op.iova);
     Expr last = ite(all, bv(kU64Max), op.iova + op.length - bv(1));
-    unmap_start = start, unmap_last = last;
     unmap.add(!target_alive, ENOENT, ctx);                                               // object.ioas_not_found
     unmap.add(!all && (op.iova == bv(kU64Max) || op.length == bv(kU64Max)), EOVERFLOW, ctx);  // ioas_unmap.u64_max_argument
     unmap.add(!all && op.length == zero, EINVAL, ctx);                                  // ioas_unmap.length_zero
@@ -397,7 +396,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   for (auto& row : removed_by_unmap)
     for (auto& r : row) r = is_unmap && r;
   return StepOut{next, err, ite(is_unmap && unmap.err == zero, unmapped, zero), is_map && !map.decided && map_oob,
-                 is_unmap && sticks, removed_by_unmap, unmapped, unmap_start, unmap_last};
+                 is_unmap && sticks, removed_by_unmap};
 }
 
 namespace {

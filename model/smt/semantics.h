@@ -75,8 +75,6 @@ struct StepOut {
   // Which areas IOMMU_IOAS_UNMAP removed (false for other ops): lets a proof
   // split by the set removed instead of searching for it.
   std::array<std::array<Expr, kSlots>, kIoas> unmap_removed;
-  Expr unmap_bytes;  // the byte sum the kernel's `!unmapped` test reads, before any errno
-  Expr unmap_start, unmap_last;  // the range IOMMU_IOAS_UNMAP removes from
 };
 
 struct Encoding {

@@ -2,7 +2,6 @@
 #include "model/smt/verify.h"
 
 #include <chrono>
-#include <optional>
 #include <sstream>
 
 #include "model/memory.h"
@@ -235,13 +234,23 @@ static z3::check_result timed_check(z3::solver& s, const std::string& what, Inva
   return res;
 }
 
-// A case of an induction query. `fixed` lists terms the case's condition pins
-// to constants; the query substitutes them in the goal (sound: in every model of
-// the condition those terms have those values), so the solver works on the
-// folded formula.
+// Terms a case's condition pins, with their values. Substituting them in a
+// query's formula is sound: in every model of the condition those terms have
+// those values. The solver then works on the folded formula.
+using Pinned = std::vector<std::pair<Expr, Expr>>;
+
+static Expr fold(const Expr& e, const Pinned& pinned) {
+  if (pinned.empty()) return e;
+  z3::expr_vector from(e.ctx()), to(e.ctx());
+  for (const auto& [term, value] : pinned) from.push_back(term.z3()), to.push_back(value.z3());
+  z3::expr unfolded = e.z3();
+  return Expr(unfolded.substitute(from, to)).simplify();
+}
+
+// A case of an induction query: its condition and the terms it pins.
 struct InductionCase {
   Expr cond;
-  std::vector<std::pair<Expr, Expr>> fixed;
+  Pinned fixed;
 };
 
 // The cases of an UNMAP: its id names no IOAS, or it names IOAS i and removes
@@ -259,7 +268,7 @@ static std::vector<InductionCase> unmap_cases_by_removed_set(const Encoding& enc
     Expr target = op.id == enc.bv(kFirstIoasId + i);
     names_an_ioas = names_an_ioas || target;
     Expr others_kept = enc.boolean(true);
-    std::vector<std::pair<Expr, Expr>> others_fixed;
+    Pinned others_fixed;
     for (int j = 0; j < kIoas; j++)
       for (int k = 0; k < kSlots && j != i; k++) {
         others_kept = others_kept && !out.unmap_removed[j][k];
@@ -300,7 +309,6 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
   p.set("timeout", options.timeout_ms);
   r.vacuity_ok = vacuity_ok(enc, p);  // on the exact semantics, before any abstraction
   // --- induction: Inv(s) ∧ WF(s) ∧ step ⇒ Inv(s') over a fully symbolic state
-  // I-DMA and I-PIN do not depend on why a map failed: abstract its guard (sound, see semantics.h).
   // Every induction below assumes the state is well formed; that is only sound
   // because well-formedness is itself inductive (on the exact semantics, with
   // no abstraction) and holds in the initial state.
@@ -330,6 +338,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
       return done();
     }
   }
+  // I-DMA and I-PIN do not depend on why a map failed: abstract its guard (sound, see semantics.h).
   enc.abstract_map_guard = id == "I-DMA" || id == "I-PIN";
   if (enc.abstract_map_guard) r.reason += std::string(r.reason.empty() ? "" : "; ") + "MAP's guard abstracted for induction";
   enc.abstract_page_count = id == "I-PIN";
@@ -361,8 +370,8 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
         for (unsigned set = 0; set < (i < kIoas ? (1u << kSlots) : 1u); set++) {
           const Expr att = enc.bv(i < kIoas ? kFirstIoasId + i : 0);
           Expr cond = w.dev == enc.bv(d) && s0.att[d] == att;
-          z3::expr_vector from(ctx), to(ctx);
-          auto fix = [&](const Expr& term, const Expr& value) { from.push_back(term.z3()), to.push_back(value.z3()); };
+          Pinned pinned;
+          auto fix = [&](const Expr& term, const Expr& value) { pinned.push_back({term, value}); };
           fix(s0.att[d], att);
           fix(w.dev, enc.bv(d));
           for (int k = 0; k < kSlots && i < kIoas; k++) {
@@ -373,10 +382,10 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
             fix(dm.valid, valid);  // the mirror, with the device attached (so the IOAS has a domain)
             if ((set >> k) & 1) fix(dm.iova, ar.iova), fix(dm.last, ar.last), fix(dm.off, ar.off), fix(dm.prot, ar.prot);
           }
-          z3::expr claim = (domain_mirrors_areas(enc, s0) && well_formed(enc, s0) && dma_violation(enc, s0, w)).z3();
+          Expr claim = domain_mirrors_areas(enc, s0) && well_formed(enc, s0) && dma_violation(enc, s0, w);
           z3::solver implied(ctx);
           implied.set(p);
-          implied.add((cond && Expr(claim.substitute(from, to)).simplify()).z3());
+          implied.add((cond && fold(claim, pinned)).z3());
           std::string what = "mirror implies I-DMA, device " + std::to_string(d) +
                              (i < kIoas ? ", on IOAS " + std::to_string(kFirstIoasId + i) + ", valid areas " + std::to_string(set)
                                         : ", unattached");
@@ -439,16 +448,9 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     std::vector<InductionCase> cases{{enc.boolean(true), {}}};
     if (id == "I-ATOMIC" && kind == kUnmap) cases = unmap_cases_by_removed_set(enc, op, out);
     for (std::size_t c = 0; c < cases.size() && r.induction != "failed"; c++) {
-      Expr goal = goal_failure;
-      if (!cases[c].fixed.empty()) {
-        z3::expr_vector from(ctx), to(ctx);
-        for (const auto& [term, value] : cases[c].fixed) from.push_back(term.z3()), to.push_back(value.z3());
-        z3::expr unfolded = goal.z3();
-        goal = Expr(unfolded.substitute(from, to)).simplify();
-      }
       z3::solver ind(ctx);
       ind.set(p);
-      ind.add((goal && op.kind == enc.bv(kind) && cases[c].cond).z3());
+      ind.add((fold(goal_failure, cases[c].fixed) && op.kind == enc.bv(kind) && cases[c].cond).z3());
       const std::string where = "op kind " + std::to_string(kind) + (cases.size() > 1 ? " case " + std::to_string(c) : "");
       const z3::check_result ires = timed_check(ind, "step " + where, r);
       if (ires == z3::sat) {
