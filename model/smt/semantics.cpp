@@ -393,10 +393,8 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   SymState next = select(map_next, select(unmap_next, select(attach_next, select(detach_next, destroy_next, is_detach),
                                                              is_attach), is_unmap), is_map);
   Expr err = ite(is_map, map.err, ite(is_unmap, unmap.err, ite(is_attach, attach.err, ite(is_detach, zero, destroy.err))));
-  for (auto& row : removed_by_unmap)
-    for (auto& r : row) r = is_unmap && r;
   return StepOut{next, err, ite(is_unmap && unmap.err == zero, unmapped, zero), is_map && !map.decided && map_oob,
-                 is_unmap && sticks, removed_by_unmap};
+                 is_unmap && sticks, removed_by_unmap, unmapped};
 }
 
 namespace {

@@ -72,9 +72,13 @@ struct StepOut {
   Expr unmapped;      // IOMMU_IOAS_UNMAP's length output
   Expr out_of_bound;  // the op needed a fourth area slot: outside the fragment
   Expr sticks_out;    // the failed unmap removed some areas first (kernel exception to I-ATOMIC)
-  // Which areas IOMMU_IOAS_UNMAP removed (false for other ops): lets a proof
-  // split by the set removed instead of searching for it.
+  // Which areas IOMMU_IOAS_UNMAP's branch removes (meaningful when the op is an
+  // UNMAP): the very terms inside that branch's state and byte sum, so a proof
+  // that splits by the set removed substitutes them there.
   std::array<std::array<Expr, kSlots>, kIoas> unmap_removed;
+  // The byte sum iopt_unmap_iova_range() tests with `!unmapped` (before the
+  // ioctl's err gates it): a proof states its lemma about this very term.
+  Expr unmap_bytes;
 };
 
 struct Encoding {

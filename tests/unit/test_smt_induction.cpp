@@ -1,4 +1,4 @@
-// The induction proofs of `ioconform verify`: five invariants are proved on the
+// The induction proofs of `ioconform verify`: six invariants are proved on the
 // correct semantics, and the same proof fails on a seeded bug (so "proved" is
 // not the shape of the query speaking).
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@ using namespace ioconform;
 TEST(SmtInduction, ProvesTheInvariantsOfTheFragment) {
   smt::VerifyOptions o;
   o.timeout_ms = 120000;
-  for (const char* inv : {"I-DMA", "I-UNMAP", "I-PIN", "I-RESV", "I-LIFE"}) {
+  for (const char* inv : {"I-DMA", "I-UNMAP", "I-PIN", "I-RESV", "I-LIFE", "I-ATOMIC"}) {
     auto r = smt::prove_by_induction(inv, o);
     EXPECT_EQ(r.induction, "proved") << inv << ": " << r.reason;
     EXPECT_EQ(r.verdict, "proved") << inv << ": " << r.reason;
@@ -38,3 +38,8 @@ TEST(SmtInduction, FailsWhenAttachIgnoresReservedRegions) {
   expect_induction_fails(smt::Mutant::attach_ignores_reserved, "I-RESV");
 }
 TEST(SmtInduction, FailsWhenAFailedAttachLeaksPins) { expect_induction_fails(smt::Mutant::pin_leak_on_failure, "I-PIN"); }
+// A failed attach that keeps its pins changes the state: I-ATOMIC's induction
+// (which assumes the byte-sum lemma for UNMAP) must still see that.
+TEST(SmtInduction, AtomicFailsWhenAFailedAttachLeaksPins) {
+  expect_induction_fails(smt::Mutant::pin_leak_on_failure, "I-ATOMIC");
+}
