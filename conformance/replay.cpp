@@ -80,7 +80,7 @@ ScenarioReplay replay_on_model(const Scenario& s, const model::ModelConfig& conf
   BufferAddresses addresses;
   try {
     for (const auto& b : s.buffers) m.add_buffer(b.name, b.pages, b.kind == "memfd", b.align);
-    for (const auto& d : s.devices) m.add_device(d.name);
+    for (const auto& d : s.devices) m.add_device(d.name, d.group);
   } catch (const std::exception& e) {
     r.error = s.source + ": setup: " + e.what();
     return r;

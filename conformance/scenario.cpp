@@ -59,6 +59,12 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     ds.name = d["name"];
     ds.kind = d.value("kind", "edu");
     if (ds.kind != "edu") error(source, "device " + ds.name + ": only kind 'edu' is supported");
+    if (d.contains("group")) {
+      if (!d["group"].is_string() || d["group"].get<std::string>().empty())
+        error(source, "device " + ds.name +
+                          ": 'group' must be a non-empty string (devices with the same label share an IOMMU group)");
+      ds.group = d["group"];
+    }
     s.devices.push_back(ds);
   }
   if (!j.contains("steps") || !j["steps"].is_array()) error(source, "missing array 'steps'");
@@ -128,7 +134,11 @@ nlohmann::json to_json(const Scenario& s) {
   if (!s.requires_.empty()) j["requires"] = s.requires_;
   nlohmann::json buffers = nlohmann::json::array(), devices = nlohmann::json::array();
   for (const auto& b : s.buffers) buffers.push_back({{"name", b.name}, {"pages", b.pages}, {"kind", b.kind}, {"align", b.align}});
-  for (const auto& d : s.devices) devices.push_back({{"name", d.name}, {"kind", d.kind}});
+  for (const auto& d : s.devices) {
+    nlohmann::json dj = {{"name", d.name}, {"kind", d.kind}};
+    if (!d.group.empty()) dj["group"] = d.group;
+    devices.push_back(dj);
+  }
   j["setup"] = {{"buffers", buffers}, {"devices", devices}};
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& st : s.steps) {

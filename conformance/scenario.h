@@ -26,6 +26,8 @@ struct BufferSpec {
 struct DeviceSpec {
   std::string name;
   std::string kind = "edu";
+  // Devices with the same label share one IOMMU group; empty: alone in its group.
+  std::string group;
 };
 
 struct Step {

@@ -21,10 +21,16 @@ const Buffer& Model::add_buffer(const std::string& name, u64 pages, bool memfd, 
   return state_.memory.add(name, pages, memfd, align);
 }
 
-void Model::add_device(const std::string& name) {
+void Model::add_device(const std::string& name, const std::string& group_label) {
   if (state_.device_by_name(name)) throw std::invalid_argument("device " + name + " defined twice");
-  // Each edu device sits in its own IOMMU group (its own root port under q35).
-  state_.devices.push_back(Device{name, static_cast<int>(state_.devices.size()), 0, 0});
+  // An edu device on its own root-bus slot is alone in its IOMMU group; devices
+  // behind one PCI bridge share the bridge's requester id and so its group
+  // (drivers/iommu/iommu.c:pci_device_group).
+  size_t group = state_.groups.size();
+  for (size_t g = 0; g < state_.groups.size() && !group_label.empty(); g++)
+    if (state_.groups[g].label == group_label) group = g;
+  if (group == state_.groups.size()) state_.groups.push_back(Group{group_label, 0, {}});
+  state_.devices.push_back(Device{name, group, 0, 0});
 }
 
 StepResult Model::apply(const Op& given) {

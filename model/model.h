@@ -19,7 +19,10 @@ class Model {
 
   // Setup: the scenario's buffers and devices, before any op.
   const Buffer& add_buffer(const std::string& name, u64 pages, bool memfd, u64 align);
-  void add_device(const std::string& name);
+  // Devices with the same non-empty `group_label` share one IOMMU group (on the
+  // emulated platform: behind one conventional PCI bridge); without a label a
+  // device is alone in its group.
+  void add_device(const std::string& name, const std::string& group_label = "");
 
   // Throws std::invalid_argument for a malformed op (unknown name, missing
   // device): a scenario error, never a kernel errno.

@@ -12,11 +12,17 @@ Translation translate(const State& s, const std::string& device, std::optional<u
   if (!dev) return t.why = "no such device", t;
   // PASID attach is not modelled yet: a PASID-tagged DMA has no domain.
   if (pasid) return t.why = "no domain attached for this PASID", t;
-  // An unattached device sits in the kernel's blocking domain (VFIO claimed DMA
-  // ownership of the group at bind time, before that the default domain is not
-  // reachable from userspace buffers either).
-  if (!dev->hwpt_id) return t.why = "device not attached", t;
-  const Hwpt& hwpt = s.hwpts.at(dev->hwpt_id);
+  // The domain belongs to the IOMMU group: a device translates through the HWPT
+  // its group is in, whether it attached itself, joined a sibling's attachment,
+  // was carried along by a sibling's replace, or detached while a sibling stays
+  // (device.c:iommufd_hw_pagetable_detach leaves the group's domain alone then).
+  // A group with no attached member sits in the kernel's blocking domain (VFIO
+  // claimed DMA ownership of the group at bind time, before that the default
+  // domain is not reachable from userspace buffers either).
+  const Group& group = s.group_of(*dev);
+  if (!group.hwpt_id)
+    return t.why = group.label.empty() ? "device not attached" : "no device of its IOMMU group is attached", t;
+  const Hwpt& hwpt = s.hwpts.at(group.hwpt_id);
   const Ioas& ioas = s.ioas.at(hwpt.ioas_id);
   const Area* area = ioas.iopt.area_at(iova);
   if (!area) return t.why = "no area maps this IOVA", t;

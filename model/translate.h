@@ -1,10 +1,12 @@
 // The translation oracle: where a device's DMA to an IOVA lands.
 //
-// translate(device, pasid, iova, access) follows the kernel's chain: the device's
-// attached domain (a paging HWPT), the IOAS behind it, the area covering the IOVA,
-// the pages object, and finally the user memory (VA) or memfd offset. It faults
-// when any link is missing or the area lacks the access right: IOMMU_READ for the
-// device reading memory (DMA_READ), IOMMU_WRITE for it writing (DMA_WRITE).
+// translate(device, pasid, iova, access) follows the kernel's chain: the domain
+// of the device's IOMMU group (the paging HWPT an attached member of the group
+// holds; for a device alone in its group, its own attachment), the IOAS behind
+// it, the area covering the IOVA, the pages object, and finally the user memory
+// (VA) or memfd offset. It faults when any link is missing or the area lacks the
+// access right: IOMMU_READ for the device reading memory (DMA_READ), IOMMU_WRITE
+// for it writing (DMA_WRITE).
 #pragma once
 #include <optional>
 #include <string>

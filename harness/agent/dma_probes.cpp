@@ -19,10 +19,17 @@
 // `iova`, search every scenario buffer for the part that belongs to the first
 // byte's page, then put the pattern back everywhere.
 // Each DMA costs edu's 100 ms timer. The agent's own transfers (readback, token
-// load) go through the IOAS behind the device's attached HWPT (ScratchWindow).
-// A device attached to nothing (never attached, or detached: blocked) gets a
-// ScratchAttachment for them, made after a DMA_READ probe and released before a
-// DMA_WRITE probe, so the probe always sees the scenario's own attachment.
+// load) go through the IOAS behind the HWPT the device's IOMMU group is
+// attached to (ScratchWindow): the group, not the device, sits in a domain, so
+// a device whose sibling holds the group in a domain DMAs through it even when
+// the device itself is detached or was never attached (scenario_context.h:
+// DeviceGroup). Only a device whose whole group is attached to nothing (the
+// group is blocked) gets a ScratchAttachment for them, made after a DMA_READ
+// probe and released before a DMA_WRITE probe, so the probe always sees the
+// scenario's own attachment. Attaching it while a sibling is attached would
+// fail anyway (drivers/iommu/iommufd/device.c:iommufd_hw_pagetable_attach:632,
+// EINVAL for a second HWPT) or, to the sibling's HWPT, change the per-device
+// reserved regions of the scenario's IOAS (device.c:iommufd_device_attach_reserved_iova).
 // The kernel's DMAR fault records are attached as observations only: they are
 // rate-limited, so their absence proves nothing.
 #include <unistd.h>
@@ -45,7 +52,7 @@ struct Probe {
   DeviceSlot* dev;
   uint64_t iova;
   uint64_t length;
-  std::optional<uint32_t> ioas;
+  std::optional<uint32_t> ioas;  // behind the group's HWPT, when the agent knows it
 };
 
 Probe parse_probe(ScenarioContext& ctx, StepArgs& a, const char* op) {
@@ -56,7 +63,7 @@ Probe parse_probe(ScenarioContext& ctx, StepArgs& a, const char* op) {
   if (!p.dev->bound)
     throw StepError(std::string(op) + ": device '" + p.dev->name + "' is not bound; only a bound VFIO device can be driven");
   if (!p.dev->edu) p.dev->edu = std::make_unique<EduDevice>(*p.dev->vfio);
-  if (p.dev->attached) p.ioas = ctx.objects.ioas_behind(*p.dev->attached);
+  if (p.dev->group->hwpt) p.ioas = ctx.objects.ioas_behind(*p.dev->group->hwpt);
   return p;
 }
 
@@ -104,7 +111,8 @@ std::vector<uint8_t> fresh_token(uint64_t length) {
 }
 
 // The first `p.length` bytes of edu's buffer, copied out through the IOAS
-// behind the device, or through a scratch attachment when it has none.
+// behind the device's group, or through a scratch attachment when the group
+// is attached to nothing.
 std::vector<uint8_t> read_back(ScenarioContext& ctx, const Probe& p) {
   std::optional<ScratchAttachment> scratch;
   uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio).ioas();
@@ -126,12 +134,13 @@ std::vector<uint8_t> read_back(ScenarioContext& ctx, const Probe& p) {
   return data;
 }
 
-// Put `token` into edu's buffer before a DMA_WRITE probe. A device attached to
-// a HWPT whose IOAS the agent does not know (nested) cannot be given one
-// without replacing its attachment; then whatever edu writes cannot carry this
-// token, so the search after the probe still measures something, only less.
+// Put `token` into edu's buffer before a DMA_WRITE probe. A device whose group
+// is attached to a HWPT whose IOAS the agent does not know (nested) cannot be
+// given one without replacing its group's attachment; then whatever edu writes
+// cannot carry this token, so the search after the probe still measures
+// something, only less.
 void load_token(ScenarioContext& ctx, const Probe& p, std::span<const uint8_t> token) {
-  if (p.dev->attached && !p.ioas) return;
+  if (p.dev->group->hwpt && !p.ioas) return;
   std::optional<ScratchAttachment> scratch;
   uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio).ioas();
   {
@@ -149,8 +158,9 @@ void load_token(ScenarioContext& ctx, const Probe& p, std::span<const uint8_t> t
 
 StepOutcome op_dma_read(ScenarioContext& ctx, StepArgs& a) {
   Probe p = parse_probe(ctx, a, "DMA_READ");
-  if (p.dev->attached && !p.ioas)
-    throw StepError("DMA_READ: device '" + p.dev->name + "' is attached to " + std::to_string(*p.dev->attached) +
+  if (p.dev->group->hwpt && !p.ioas)
+    throw StepError("DMA_READ: device '" + p.dev->name + "' DMAs through HWPT " +
+                    std::to_string(*p.dev->group->hwpt) + (p.dev->attached ? "" : " (its group's)") +
                     ", which translates through no IOAS the agent made (a nested HWPT?): edu's buffer cannot be "
                     "read back");
   EduDevice& edu = *p.dev->edu;

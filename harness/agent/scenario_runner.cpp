@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "edu_topology.h"
 #include "kernel_gate.h"
 #include "ops.h"
 #include "scenario_context.h"
@@ -21,6 +22,22 @@ nlohmann::json errno_name(int err) {
   return n ? nlohmann::json(n) : nlohmann::json("E" + std::to_string(err));
 }
 
+// What the scenario's devices ask of the guest; a request the platform can
+// never give (two labels, three devices in a group) is a malformed scenario.
+vm::DeviceNeeds device_needs_of(const nlohmann::json& sc) {
+  try {
+    return vm::device_needs(sc);
+  } catch (const std::invalid_argument& e) {
+    throw StepError(std::string("setup.devices: ") + e.what());
+  }
+}
+
+std::string placement_text(const AgentEnvironment& env) {
+  std::string text;
+  for (const auto& [bdf, group] : env.edus.iommu_group) text += (text.empty() ? "" : ", ") + bdf + " in group " + group;
+  return text.empty() ? "no edu at all" : text;
+}
+
 // Why the scenario cannot run here, or "" if it can.
 std::string skip_reason(const nlohmann::json& sc, const AgentEnvironment& env) {
   if (sc.contains("kernel") && !kernel_in_gate(sc.at("kernel").get<std::string>(), env.kernel_release))
@@ -33,10 +50,43 @@ std::string skip_reason(const nlohmann::json& sc, const AgentEnvironment& env) {
       if (cap != "edu") return "requires unknown capability '" + cap + "'";
     }
   }
-  size_t want = sc.contains("setup") && sc.at("setup").contains("devices") ? sc.at("setup").at("devices").size() : 0;
-  if (want > env.edu_bdfs.size())
-    return "needs " + std::to_string(want) + " edu devices, the guest has " + std::to_string(env.edu_bdfs.size());
+  const vm::DeviceNeeds needs = device_needs_of(sc);
+  if (needs.solo > env.edus.solo.size())
+    return "needs " + std::to_string(needs.solo) + " edu devices each alone in its IOMMU group, the guest has " +
+           std::to_string(env.edus.solo.size());
   return "";
+}
+
+// Opens the VFIO cdev of each scenario device's edu: unlabelled devices take
+// the solo edus in order, the labelled ones the edus of the shared group, and
+// devices with one label share one DeviceGroup record.
+void open_devices(ScenarioContext& ctx, const nlohmann::json& devs, const vm::DeviceNeeds& needs,
+                  const AgentEnvironment& env) {
+  // Unlike a missing solo edu (a skip, as a guest may simply be smaller), a
+  // label the guest cannot honour means the runner was not asked for the
+  // grouped pair, or the pair did not end up in one group: the scenario would
+  // run on a platform other than the one it describes.
+  if (needs.grouped > env.edus.grouped.size())
+    throw StepError("group '" + needs.group_label + "' needs " + std::to_string(needs.grouped) +
+                    " edu devices sharing one IOMMU group, and no two of the guest's edus share one (" +
+                    placement_text(env) + "); the QEMU runner adds such a pair with GuestConfig::grouped_edu_pair");
+  size_t next_solo = 0, next_grouped = 0;
+  std::shared_ptr<DeviceGroup> labelled_group;
+  for (const auto& d : devs) {
+    const std::string kind = d.value("kind", std::string("edu"));
+    if (kind != "edu") throw StepError("device kind '" + kind + "' is not supported (only edu)");
+    DeviceSlot slot;
+    slot.name = d.at("name").get<std::string>();
+    if (d.contains("group")) {
+      slot.vfio = std::make_unique<VfioDevice>(env.edus.grouped[next_grouped++]);
+      if (!labelled_group) labelled_group = std::make_shared<DeviceGroup>();
+      slot.group = labelled_group;
+    } else {
+      slot.vfio = std::make_unique<VfioDevice>(env.edus.solo[next_solo++]);
+      slot.group = std::make_shared<DeviceGroup>();
+    }
+    ctx.devices.push_back(std::move(slot));
+  }
 }
 
 void setup(ScenarioContext& ctx, const nlohmann::json& sc, const AgentEnvironment& env) {
@@ -45,15 +95,7 @@ void setup(ScenarioContext& ctx, const nlohmann::json& sc, const AgentEnvironmen
   const nlohmann::json empty = nlohmann::json::array();
   const nlohmann::json& st = sc.contains("setup") ? sc.at("setup") : nlohmann::json::object();
   ctx.buffers.allocate(st.contains("buffers") ? st.at("buffers") : empty);
-  const nlohmann::json& devs = st.contains("devices") ? st.at("devices") : empty;
-  for (size_t i = 0; i < devs.size(); ++i) {
-    const std::string kind = devs[i].value("kind", std::string("edu"));
-    if (kind != "edu") throw StepError("device kind '" + kind + "' is not supported (only edu)");
-    DeviceSlot slot;
-    slot.name = devs[i].at("name").get<std::string>();
-    slot.vfio = std::make_unique<VfioDevice>(env.edu_bdfs[i]);
-    ctx.devices.push_back(std::move(slot));
-  }
+  open_devices(ctx, st.contains("devices") ? st.at("devices") : empty, device_needs_of(sc), env);
 }
 
 void bind_outputs(ScenarioContext& ctx, const nlohmann::json& step, const nlohmann::json& out) {

@@ -1,8 +1,11 @@
 // ScenarioRunner: one scenario, start to end, reported as JSON lines.
 //
 // Per scenario: check the `kernel` gate and `requires`; open a fresh
-// /dev/iommu (object ids restart at 1); allocate the buffers; open the n-th edu
-// device's VFIO cdev for the n-th scenario device; run the steps in order. Each
+// /dev/iommu (object ids restart at 1); allocate the buffers; open the VFIO
+// cdev of each scenario device's edu: the n-th device without a group label is
+// the n-th solo edu (alone in its IOMMU group), the devices carrying the
+// scenario's one group label are the edus sharing an IOMMU group, in order
+// (vfio_device.h:place_edus); run the steps in order. Each
 // step gives one line
 //   {"type":"step","scenario":S,"step":i,"op":OP,"ret":R,"errno":0|"ENAME","out":{..},"us":T}
 // (i counts from 0 in `steps`; `us` is the step's wall time in the guest;
@@ -18,12 +21,14 @@
 
 #include "kernel_log.h"
 #include "result_sink.h"
+#include "vfio_device.h"
 
 namespace ioconform::agent {
 
 struct AgentEnvironment {
   std::string kernel_release;
   std::vector<std::string> edu_bdfs;  // the guest's edu devices, in bus order
+  EduPlacement edus;                  // the same, by IOMMU group
   KernelLog* kmsg = nullptr;
 };
 

@@ -16,8 +16,14 @@
 //     the scenario has not used yet, and freeing both gives them back: the
 //     next object the scenario makes gets the id the model predicts.
 // The probe DMA itself never runs while the scratch attachment exists. Only a
-// device with no attachment at all may use it: attaching would replace (and
-// detaching would then drop) an attachment the scenario made.
+// device whose IOMMU group has no attachment at all may use it: attaching the
+// device itself would replace (and detaching would then drop) an attachment
+// the scenario made, and attaching it while a group sibling holds the group in
+// a HWPT fails EINVAL (drivers/iommu/iommufd/device.c:iommufd_hw_pagetable_attach:632);
+// such a device DMAs through its group's HWPT anyway (scenario_context.h:
+// DeviceGroup). With the group blocked, the scratch attach moves the whole
+// group to the scratch domain and the detach puts it back to blocking, which
+// the siblings, attached to nothing, cannot tell.
 #pragma once
 
 #include <cstdint>

@@ -3,8 +3,8 @@
 // edu's buffer is reachable only by DMA, so reading back what a DMA_READ probe
 // fetched (and loading the token a DMA_WRITE probe writes) needs a page the
 // device can reach through its own IOMMU domain. The window maps one agent page
-// into the IOAS behind the device's attached HWPT (or, for a device attached to
-// nothing, the IOAS of a ScratchAttachment) with a non-fixed
+// into the IOAS behind the HWPT the device's group is attached to (or, for a
+// device whose group is attached to nothing, the IOAS of a ScratchAttachment) with a non-fixed
 // IOMMU_IOAS_MAP (the kernel picks a free IOVA inside the allowed ranges) and
 // unmaps exactly that area when it goes out of scope, so the scenario's IOAS is
 // as it was before the probe. The page is never a scenario buffer, and its IOVA

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "step_error.h"
 
@@ -38,6 +39,30 @@ std::vector<std::string> find_pci_devices(uint16_t vendor, uint16_t device) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::string iommu_group_of(const std::string& bdf) {
+  std::error_code ec;
+  fs::path target = fs::read_symlink("/sys/bus/pci/devices/" + bdf + "/iommu_group", ec);
+  return ec ? "none" : target.filename().string();
+}
+
+EduPlacement place_edus(const std::vector<std::string>& edu_bdfs) {
+  EduPlacement p;
+  std::map<std::string, std::vector<std::string>> by_group;
+  for (const auto& bdf : edu_bdfs) {
+    p.iommu_group.emplace_back(bdf, iommu_group_of(bdf));
+    by_group[p.iommu_group.back().second].push_back(bdf);
+  }
+  // "none" (no IOMMU) is not a group the devices share.
+  for (const auto& [bdf, group] : p.iommu_group) {
+    const auto& members = by_group[group];
+    if (group == "none" || members.size() == 1)
+      p.solo.push_back(bdf);
+    else if (p.grouped.empty())
+      p.grouped = members;  // a second shared group (never built by the runner) stays unused
+  }
+  return p;
 }
 
 VfioDevice::VfioDevice(std::string bdf) : bdf_(std::move(bdf)) {

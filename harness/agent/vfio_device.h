@@ -17,6 +17,22 @@ namespace ioconform::agent {
 // BDFs ("0000:00:03.0") of the PCI devices with this vendor/device id, in bus order.
 std::vector<std::string> find_pci_devices(uint16_t vendor, uint16_t device);
 
+// The number of the IOMMU group the kernel put this device in (the target of
+// /sys/bus/pci/devices/<bdf>/iommu_group), "none" when it has none.
+std::string iommu_group_of(const std::string& bdf);
+
+// The guest's edus sorted by what a scenario device may be mapped to. An edu
+// no other edu shares an IOMMU group with is solo (each root-bus edu); edus
+// that share one (the two behind the PCI bridge, whose requester id they both
+// carry) are grouped. Found from the groups the kernel made, never from bus
+// numbers, which the firmware assigns.
+struct EduPlacement {
+  std::vector<std::string> solo;                     // bus order
+  std::vector<std::string> grouped;                  // the first shared group's edus, bus order
+  std::vector<std::pair<std::string, std::string>> iommu_group;  // every edu: bdf, group
+};
+EduPlacement place_edus(const std::vector<std::string>& edu_bdfs);
+
 class VfioDevice {
  public:
   explicit VfioDevice(std::string bdf);  // opens the cdev; throws StepError

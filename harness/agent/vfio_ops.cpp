@@ -2,10 +2,12 @@
 //
 // They are issued on the device's cdev fd, not on /dev/iommu; `dev` names the
 // scenario device and `iommufd` defaults to the scenario's /dev/iommu fd. The
-// handlers also keep the agent's record of what the device is attached to,
-// which only the DMA probes use (to find an IOAS to read edu's buffer back
-// through). An attach of an IOAS reports the auto-created HWPT in pt_id
-// (drivers/vfio/device_cdev.c:vfio_df_ioctl_attach_pt() copies pt_id back).
+// handlers also keep the agent's record of what the device's group is attached
+// to (scenario_context.h:DeviceGroup), which only the DMA probes use (to find
+// an IOAS to read edu's buffer back through). An attach of an IOAS reports the
+// auto-created HWPT in pt_id (drivers/vfio/device_cdev.c:vfio_df_ioctl_attach_pt()
+// copies pt_id back), which for a device joining its attached group is the
+// group's HWPT.
 #include <linux/vfio.h>
 
 #include "ops.h"
@@ -47,7 +49,14 @@ StepOutcome op_vfio_attach_pt(ScenarioContext& ctx, StepArgs& a) {
   if (r.err == 0) {
     r.out["pt_id"] = s.pt_id;
     if (s.pt_id != asked) ctx.objects.hwpt_allocated(s.pt_id, asked);  // auto domain of an IOAS
-    if (!(s.flags & VFIO_DEVICE_ATTACH_PASID)) dev.attached = s.pt_id;
+    if (!(s.flags & VFIO_DEVICE_ATTACH_PASID)) {
+      // A first attach joins the group (to its HWPT, or making it the group's);
+      // a replace moves the whole group (drivers/vfio/iommufd.c:
+      // vfio_iommufd_physical_attach_ioas:160-165 picks replace for an attached device).
+      if (!dev.attached) ++dev.group->attached_members;
+      dev.attached = true;
+      dev.group->hwpt = s.pt_id;
+    }
   }
   return r;
 }
@@ -58,7 +67,12 @@ StepOutcome op_vfio_detach_pt(ScenarioContext&, StepArgs& a) {
   s.flags = static_cast<uint32_t>(a.named("flags", kDetachFlags));
   s.pasid = a.u32("pasid");
   auto r = outcome(issue(dev.vfio->fd(), VFIO_DEVICE_DETACH_IOMMUFD_PT, s, a, "argsz"));
-  if (r.err == 0 && !(s.flags & VFIO_DEVICE_DETACH_PASID)) dev.attached.reset();
+  // Detaching a device that is not attached is a no-op returning 0
+  // (drivers/vfio/iommufd.c:vfio_iommufd_physical_detach_ioas:177).
+  if (r.err == 0 && !(s.flags & VFIO_DEVICE_DETACH_PASID) && dev.attached) {
+    dev.attached = false;
+    if (--dev.group->attached_members == 0) dev.group->hwpt.reset();
+  }
   return r;
 }
 

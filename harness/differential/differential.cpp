@@ -5,6 +5,7 @@
 #include <map>
 
 #include "conformance/replay.h"
+#include "edu_topology.h"
 #include "qemu_runner.h"
 #include "reports/campaign_report.h"
 #include "spec/catalogue.h"
@@ -67,9 +68,22 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
   model::ModelConfig config;
   if (version) config.version = *version;
 
+  // A scenario asking for device groups the platform cannot give is refused
+  // before anything boots, whatever its kernel gate: it cannot run anywhere.
+  for (const auto& s : scenarios) {
+    try {
+      vm::device_needs(conformance::to_json(s));
+    } catch (const std::invalid_argument& e) {
+      throw conformance::ScenarioError(s.source + ": " + e.what());
+    }
+  }
+
   // One guest boot for the whole campaign: boots cost seconds, steps milliseconds.
+  // The guest gets as many solo edus as the hungriest scenario, and the grouped
+  // pair only when a scenario uses a group label, so a campaign without groups
+  // boots the machine it always did.
   nlohmann::json doc = {{"scenarios", nlohmann::json::array()}};
-  unsigned devices = 1;
+  vm::EduTopology topology;
   std::vector<const conformance::Scenario*> runnable;
   nlohmann::json report_scenarios = nlohmann::json::array();
   for (const auto& s : scenarios) {
@@ -79,25 +93,30 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
     }
     runnable.push_back(&s);
     doc["scenarios"].push_back(conformance::to_json(s));
-    devices = std::max<unsigned>(devices, s.devices.size());
+    vm::add_needs(topology, vm::device_needs(doc["scenarios"].back()));
   }
   vm::GuestConfig g;
   g.kernel = kernel.bzimage;
   g.agent = options.agent;
   g.scenarios = doc;
-  g.edu_devices = devices;
+  g.edu_devices = topology.solo_edus;
+  g.grouped_edu_pair = topology.grouped_pair;
   g.timeout = std::chrono::seconds(options.timeout_seconds);
   g.work_dir = options.work_dir;
   std::cerr << "ioconform: booting " << kernel.bzimage.string() << " with " << runnable.size() << " scenarios, "
-            << devices << " edu devices\n";
+            << topology.solo_edus << " edu devices"
+            << (topology.grouped_pair ? " and 2 sharing an IOMMU group behind a PCI bridge" : "") << "\n";
   vm::GuestRun run = vm::run_in_guest(g);
   std::cerr << "ioconform: guest " << vm::to_string(run.status) << " after " << run.seconds << " s, "
-            << run.results.size() << " result lines\n";
+            << run.results.size() << " result lines"
+            << (run.status == vm::GuestStatus::completed ? "" : ": " + run.detail) << "\n";
 
   // Kernel result lines by scenario and step.
   std::map<std::string, std::map<size_t, nlohmann::json>> kernel_steps;
   std::map<std::string, std::string> kernel_skips;
-  nlohmann::json agent_start;
+  std::map<std::string, std::string> scenario_errors;  // agent errors before any step (setup, device placement)
+  // An object even when the guest never got as far as the agent (value() throws on null).
+  nlohmann::json agent_start = nlohmann::json::object();
   for (const auto& line : run.results) {
     const std::string type = line.value("type", "");
     if (type == "agent_start") agent_start = line;
@@ -105,6 +124,9 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
         line.contains("step") && line["step"].is_number())
       kernel_steps[line["scenario"]][line["step"].get<size_t>()] = line;
     if (type == "scenario_skipped") kernel_skips[line.value("scenario", "")] = line.value("reason", "");
+    if (type == "error" && line.contains("scenario") && line["scenario"].is_string() && line.contains("step") &&
+        line["step"].is_null())
+      scenario_errors[line["scenario"]] = line.value("message", "");
   }
 
   size_t steps = 0, agree = 0, mismatch = 0, indeterminate = 0, agent_errors = 0, probes = 0, probes_agree = 0;
@@ -118,6 +140,8 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
       continue;
     }
     if (!replay.error.empty()) sj["model_error"] = replay.error;
+    // Its steps stay indeterminate (the kernel never answered them); this says why.
+    if (scenario_errors.count(s->name)) sj["agent_error"] = scenario_errors[s->name];
     nlohmann::json step_verdicts = nlohmann::json::array();
     for (const auto& answer : replay.steps) {
       const auto& ks = kernel_steps[s->name];
@@ -152,7 +176,8 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
       {"guest",
        {{"status", vm::to_string(run.status)}, {"detail", run.detail}, {"seconds", run.seconds},
         {"result_lines", run.results.size()}, {"unparsable_lines", run.unparsable_lines},
-        {"console_log", (options.work_dir / "console.log").string()}}},
+        {"console_log", (options.work_dir / "console.log").string()},
+        {"edu_iommu_groups", run.edu_iommu_groups}}},
       {"summary",
        {{"scenarios", runnable.size()}, {"steps", steps}, {"agree", agree}, {"mismatch", mismatch},
         {"indeterminate", indeterminate}, {"agent_errors", agent_errors}, {"dma_probes", probes},

@@ -7,6 +7,14 @@
 // compared on result/buffer/offset: the agent measures where the data went, the
 // model answers from translate(). A mismatch keeps both answers, the scenario
 // and the kernel log lines around it, and the campaign goes on.
+//
+// All scenarios share one guest. Its edus follow the scenarios' devices
+// (harness/vm/edu_topology.h): as many solo edus as the most any scenario
+// uses without a group label, and the grouped pair (two edus behind a PCI
+// bridge, one IOMMU group) only when a scenario uses a label. A scenario asking
+// for more than that pair (a second label, a third member) is a ScenarioError
+// before anything boots; a guest whose pair did not end up in one group is
+// reported as guest status topology_mismatch.
 #pragma once
 #include <filesystem>
 #include <nlohmann/json.hpp>

@@ -2,9 +2,10 @@
 //
 // The guest is q35 with an emulated VT-d (intel-iommu, interrupt remapping,
 // which needs kernel-irqchip=split) and N edu devices, each on the root bus
-// with its own IOMMU group; TCG only (no KVM on our hosts). Serial port 0
-// (console) goes to console.log, serial port 1 (the agent's results, one JSON
-// object per line) to results.jsonl, both in the work dir. The run ends when
+// with its own IOMMU group, plus, when asked, two edus sharing one IOMMU group
+// behind a PCI bridge (edu_topology.h); TCG only (no KVM on our hosts). Serial
+// port 0 (console) goes to console.log, serial port 1 (the agent's results, one
+// JSON object per line) to results.jsonl, both in the work dir. The run ends when
 // the guest powers off (-no-reboot turns a panic's reboot into an exit too) or
 // at the timeout, when QEMU is killed. Whatever result lines were written are
 // returned in every case: a guest that dies mid-campaign still yields the steps
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,7 +25,8 @@ struct GuestConfig {
   std::filesystem::path kernel;      // bzImage
   std::filesystem::path agent;       // static ioconform-agent
   nlohmann::json scenarios;          // {"scenarios": [...]}
-  unsigned edu_devices = 1;
+  unsigned edu_devices = 1;          // solo edus, root-bus slots 0x10.. (at most 8 with the pair at 0x18)
+  bool grouped_edu_pair = false;     // a pci-bridge at 0x18 with two edus behind it: one shared IOMMU group
   unsigned memory_mib = 512;
   std::chrono::seconds timeout{120};
   std::filesystem::path work_dir;    // created if missing; holds the logs and the initramfs
@@ -38,6 +41,10 @@ enum class GuestStatus {
   timeout,       // killed at the deadline
   kernel_crash,  // "Kernel panic", "Oops" or "BUG:" on the console
   qemu_failed,   // QEMU did not start or exited with an error before booting
+  // The agent said done, but the grouped pair was asked for and its two edus
+  // are not in one IOMMU group (detail names each edu's group): scenarios using
+  // a group label could not run as written.
+  topology_mismatch,
 };
 
 const char* to_string(GuestStatus s);
@@ -50,6 +57,7 @@ struct GuestRun {
   std::string console;                    // the whole console log
   std::string qemu_stderr;
   std::vector<std::string> qemu_command;
+  std::map<std::string, std::string> edu_iommu_groups;  // bdf -> IOMMU group, as the agent found them
   double seconds = 0;                     // QEMU wall time
 };
 

@@ -28,13 +28,14 @@ const char* to_string(Mutant m) {
     case Mutant::pin_leak_on_failure: return "pin_leak_on_failure";
     case Mutant::destroy_ignores_reference: return "destroy_ignores_reference";
     case Mutant::attach_ignores_reserved: return "attach_ignores_reserved";
+    case Mutant::attach_ignores_group: return "attach_ignores_group";
   }
   return "?";
 }
 
 std::vector<Mutant> all_mutants() {
   return {Mutant::unmap_skips_domain, Mutant::pin_leak_on_failure, Mutant::destroy_ignores_reference,
-          Mutant::attach_ignores_reserved};
+          Mutant::attach_ignores_reserved, Mutant::attach_ignores_group};
 }
 
 std::optional<Mutant> mutant_from_string(const std::string& s) {
@@ -45,19 +46,17 @@ std::optional<Mutant> mutant_from_string(const std::string& s) {
 }
 
 std::vector<UnencodedMutant> unencoded_mutants() {
-  return {{"attach_ignores_group", "every edu device sits in its own IOMMU group on the emulated platform; "
-                                   "multi-device groups are not in the fragment"},
-          {"copy_accepts_partial_area", "IOMMU_IOAS_COPY is not in the SMT fragment yet"},
+  return {{"copy_accepts_partial_area", "IOMMU_IOAS_COPY is not in the SMT fragment yet"},
           {"pasid_dma_falls_back_to_rid", "PASID attach is not modelled yet"}};
 }
 
-SymState Encoding::initial() const {
+SymState Encoding::initial(const Expr& grouped) const {
   // Expr has no empty value, so the arrays are spelled out (kIoas = 2, kSlots = 3).
   static_assert(kIoas == 2 && kSlots == 3 && kDevices == 2);
   const SymArea e{boolean(false), bv(0), bv(0), bv(0), bv(0)};
   const std::array<SymArea, kSlots> row{e, e, e};
   const std::array<Expr, kSlots> zeros{bv(0), bv(0), bv(0)};
-  return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, {zeros, zeros}};
+  return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, grouped, {zeros, zeros}};
 }
 
 SymState Encoding::fresh_state(const std::string& p) const {
@@ -65,7 +64,7 @@ SymState Encoding::fresh_state(const std::string& p) const {
     return SymArea{Expr::bool_var(ctx, n + ".valid"), Expr::bv_var(ctx, n + ".iova"), Expr::bv_var(ctx, n + ".last"),
                    Expr::bv_var(ctx, n + ".off"), Expr::bv_var(ctx, n + ".prot")};
   };
-  SymState s = initial();
+  SymState s = initial(Expr::bool_var(ctx, p + ".grouped"));
   for (int i = 0; i < kIoas; i++) {
     s.alive[i] = Expr::bool_var(ctx, p + ".alive" + std::to_string(i));
     for (int k = 0; k < kSlots; k++) {
@@ -92,6 +91,12 @@ Expr Encoding::op_in_domain(const SymState& s, const SymOp& op) const {
   for (int i = 0; i < kIoas; i++) id_ok = id_ok || (op.id == bv(kFirstIoasId + i) && s.alive[i]);
   return op.kind.ult(bv(kOpKinds)) && id_ok && op.dev.ult(bv(kDevices)) && ((op.flags & bv(kFixed)) == bv(kFixed)) &&
          op.flags.ult(bv(std::uint64_t{1} << 32)) && op.off.ult(bv(buf_len));
+}
+
+Expr Encoding::domain_ioas(const SymState& s, const Expr& dev) const {
+  Expr own = ite(dev == bv(0), s.att[0], s.att[1]);
+  Expr sibling = ite(dev == bv(0), s.att[1], s.att[0]);
+  return ite(own != bv(0), own, ite(s.grouped, sibling, bv(0)));
 }
 
 Expr Encoding::has_domain(const SymState& s, int i) const {
@@ -171,7 +176,7 @@ Expr states_equal(const Encoding& enc, const SymState& a, const SymState& b, boo
           a.npinned[i][k] == b.npinned[i][k];
   }
   for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
-  return r;
+  return r && a.grouped == b.grouped;
 }
 }  // namespace
 
@@ -189,6 +194,7 @@ SymState Encoding::simplified(const SymState& s) const {
     for (int k = 0; k < kSlots; k++) simp(r.areas[i][k]), simp(r.domain[i][k]);
   }
   for (int d = 0; d < kDevices; d++) r.att[d] = r.att[d].simplify();
+  r.grouped = r.grouped.simplify();
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) r.npinned[i][k] = r.npinned[i][k].simplify();
   return r;
@@ -306,6 +312,15 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     attach.add(is_dev_id, EINVAL, ctx);                                                  // attach.pt_wrong_type
     Expr same_ioas = cur == op.id;        // replace onto the IOAS already attached: a no-op
     Expr reuse = other == op.id;          // the other device made the automatic domain already
+    // A first attach joins the group's domain or none: the sibling attached to
+    // another IOAS's HWPT makes every candidate HWPT refuse (the new automatic
+    // one too), before reserved regions or filling (device.c:iommufd_hw_pagetable_attach).
+    Expr group_elsewhere = s.grouped && cur == zero && other != zero && other != op.id;
+    if (mutant == Mutant::attach_ignores_group) group_elsewhere = no;
+    attach.add(group_elsewhere, EINVAL, ctx);                                            // attach.group_in_other_domain
+    // Replace moves the whole group: the attached sibling goes along
+    // (device.c:iommufd_device_do_replace switches the group's domain).
+    Expr moves_sibling = s.grouped && cur != zero && other != zero;
     // A new automatic domain on the target: reserve the MSI window, raise the
     // alignment, reserve beyond the aperture, pin every area (device.cpp change_pt).
     Expr resv_conflict = no, misaligned = no, outside = no, unbacked = no;
@@ -320,15 +335,21 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
       }
     if (mutant == Mutant::attach_ignores_reserved) resv_conflict = no;
     Expr fresh_domain = !same_ioas && !reuse;
-    attach.add(fresh_domain && resv_conflict, EADDRINUSE, ctx);                          // attach.resv_region_conflict
+    // A first attach reserves the device's regions before the domain joins the
+    // IOAS (immediate attach); a replace adds the domain first and reserves the
+    // group's regions after (device.c:iommufd_device_auto_get_domain).
+    const Expr replacing = cur != zero;
+    attach.add(fresh_domain && !replacing && resv_conflict, EADDRINUSE, ctx);            // attach.resv_region_conflict
     attach.add(fresh_domain && misaligned, EADDRINUSE, ctx);                             // attach.areas_misaligned
     attach.add(fresh_domain && outside, EADDRINUSE, ctx);                                // attach.aperture_conflict
     attach.add(fresh_domain && unbacked, EFAULT, ctx);                                   // attach.fill_domain_pin_failed
+    attach.add(fresh_domain && replacing && resv_conflict, EADDRINUSE, ctx);             // attach.resv_region_conflict
     Expr ok = !attach.decided;
-    // Leaving the old IOAS: its automatic domain goes when the other device is not on it.
+    Expr other_after = ite(ok && moves_sibling, op.id, other);
+    // Leaving the old IOAS: its automatic domain goes when the other device is not (or no longer) on it.
     for (int i = 0; i < kIoas; i++) {
       Expr id = bv(kFirstIoasId + i);
-      Expr leaving = ok && !same_ioas && cur == id && other != id;
+      Expr leaving = ok && !same_ioas && cur == id && other_after != id;
       Expr entering = ok && fresh_domain && is_target[i];
       for (int k = 0; k < kSlots; k++) {
         SymArea emptied = s.domain[i][k];
@@ -348,7 +369,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
       }
     }
     for (int d = 0; d < kDevices; d++)
-      attach_next.att[d] = ite(ok && op.dev == bv(d), op.id, s.att[d]);
+      attach_next.att[d] = ite(op.dev == bv(d), ite(ok, op.id, s.att[d]), other_after);
   }
 
   // ---- VFIO_DEVICE_DETACH_IOMMUFD_PT ---------------------------------------------------
@@ -403,7 +424,7 @@ namespace {
 std::pair<Expr, Expr> walk(const Encoding& enc, const SymState& s,
                            const std::array<std::array<SymArea, kSlots>, kIoas>& table, const Expr& dev,
                            const Expr& iova, const Expr& write) {
-  Expr att = ite(dev == enc.bv(0), s.att[0], s.att[1]);
+  Expr att = enc.domain_ioas(s, dev);
   Expr ok = enc.boolean(false), off = enc.bv(0);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {

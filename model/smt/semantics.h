@@ -2,8 +2,9 @@
 // bounded symbolic state, with symbolic arguments.
 //
 // Bounds (the fragment the proofs cover): two IOASes (ids 1 and 2, allocated
-// first), two bound edu devices (ids 3 and 4, each in its own group, behind
-// VT-d), three area slots per IOAS, one user buffer ("buf0"). Ops: fixed-IOVA
+// first), two bound edu devices (ids 3 and 4, behind VT-d, either each in its
+// own IOMMU group or both in one: a symbolic platform bit), three area slots
+// per IOAS, one user buffer ("buf0"). Ops: fixed-IOVA
 // IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT,
 // reuse, replace), detach, IOMMU_DESTROY. Not in the fragment yet: COPY,
 // kernel-chosen IOVAs, ALLOW_IOVAS, manual HWPTs, PASID.
@@ -33,6 +34,7 @@ enum class Mutant {
   pin_leak_on_failure,        // a failed attach keeps the pins it took while filling the domain
   destroy_ignores_reference,  // IOMMU_DESTROY of an IOAS ignores the attached device's reference
   attach_ignores_reserved,    // attach does not reserve/check the device's MSI window
+  attach_ignores_group,       // attach puts a device in another domain than its group's
 };
 const char* to_string(Mutant m);
 std::optional<Mutant> mutant_from_string(const std::string& s);
@@ -53,7 +55,12 @@ struct SymState {
   std::array<Expr, kIoas> alive;
   std::array<std::array<SymArea, kSlots>, kIoas> areas;
   std::array<std::array<SymArea, kSlots>, kIoas> domain;  // what the IOMMU translates
-  std::array<Expr, kDevices> att;                         // 0, or the IOAS id the device is attached to
+  std::array<Expr, kDevices> att;                         // 0, or the IOAS id the device itself attached to
+  // The two devices share one IOMMU group (both behind one PCI bridge). Fixed
+  // for a run: the platform, not the ops, decides it. The group is attached as
+  // a whole: a device whose sibling is attached DMAs through the sibling's
+  // domain even when it never attached itself (device.c:iommufd_hw_pagetable_attach).
+  Expr grouped;
   // Pages pinned by each area's pages object, as the kernel counts them
   // (iopt_pages->npinned, updated incrementally by fill/unfill); the process's
   // total is their sum.
@@ -99,7 +106,9 @@ struct Encoding {
   // (I-PIN).
   bool abstract_page_count = false;
 
-  SymState initial() const;  // IOAS 1, 2 alive and empty; devices bound, unattached
+  // IOAS 1, 2 alive and empty; devices bound, unattached; `grouped` says
+  // whether they share a group (a constant, or a variable to cover both).
+  SymState initial(const Expr& grouped) const;
   SymState fresh_state(const std::string& prefix) const;  // fully symbolic (for induction)
   SymOp fresh_op(const std::string& prefix) const;
   // The arguments the fragment ranges over in state `s`. Ids name live IOASes,
@@ -113,6 +122,9 @@ struct Encoding {
   // The same question answered from the IOAS areas (the specification of I-DMA).
   std::pair<Expr, Expr> translate_by_areas(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const;
 
+  // The IOAS whose domain translates `dev`'s DMA (0: the blocking domain): its
+  // own attachment, else its group's through the sibling.
+  Expr domain_ioas(const SymState& s, const Expr& dev) const;
   Expr has_domain(const SymState& s, int i) const;
   Expr pages(const SymArea& a) const;  // user pages an area spans
   Expr total_pinned(const SymState& s) const;

@@ -23,7 +23,8 @@ struct Trace {
 // Each step's state is a fresh set of constants tied to the step's result by
 // equalities: the formula stays linear in the depth instead of nesting terms.
 Trace unroll(const Encoding& enc, int depth) {
-  Trace tr{{enc.initial()}, {}, {}, enc.boolean(true)};
+  // The initial state leaves the group topology open: one run covers both.
+  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"))}, {}, {}, enc.boolean(true)};
   for (int t = 0; t < depth; t++) {
     SymOp op = enc.fresh_op("op" + std::to_string(t));
     StepOut out = enc.step(tr.states[t], op);
@@ -80,17 +81,20 @@ Expr life_violation(const Encoding& enc, const SymState& s) {
   return bad;
 }
 
-// I-UNMAP at step t: after a successful unmap of [start, last], or a detach, the
-// device translates nothing there.
-Expr unmap_violation(const Encoding& enc, const Trace& tr, int t, const Witness& w) {
-  const SymOp& op = tr.ops[t];
-  const SymState& after = tr.states[t + 1];
+// I-UNMAP for one step from `before` to `after`: after a successful unmap of
+// [start, last] of the IOAS whose domain the device DMAs through, or after the
+// device's detach, the device translates nothing there. Restated to the
+// kernel's group semantics: a detached device whose sibling keeps the group
+// attached still DMAs through the group's domain (device.c:
+// iommufd_hw_pagetable_detach leaves the group domain to the last device).
+Expr unmap_violation(const Encoding& enc, const SymState& before, const SymOp& op, const StepOut& out,
+                     const SymState& after, const Witness& w) {
   Expr all = op.iova == enc.bv(0) && op.length == enc.bv(~std::uint64_t{0});
   Expr in_range = all || (op.iova.ule(w.iova) && w.iova.ule(op.iova + op.length - enc.bv(1)));
-  const SymState& before = tr.states[t];
-  Expr dev_on_target = ite(w.dev == enc.bv(0), before.att[0], before.att[1]) == op.id;
-  Expr unmapped_range = op.kind == enc.bv(kUnmap) && tr.outs[t].err == enc.bv(0) && in_range && dev_on_target;
-  Expr detached = op.kind == enc.bv(kDetach) && w.dev == op.dev;
+  Expr unmapped_range = op.kind == enc.bv(kUnmap) && out.err == enc.bv(0) && in_range &&
+                        enc.domain_ioas(before, w.dev) == op.id;
+  Expr sibling_keeps_group = after.grouped && ite(w.dev == enc.bv(0), after.att[1], after.att[0]) != enc.bv(0);
+  Expr detached = op.kind == enc.bv(kDetach) && w.dev == op.dev && !sibling_keeps_group;
   return w.dev.ult(enc.bv(kDevices)) && (unmapped_range || detached) && enc.translate(after, w.dev, w.iova, w.write).first;
 }
 
@@ -101,7 +105,14 @@ Expr atomic_violation(const Encoding& enc, const Trace& tr, int t) {
   return tr.outs[t].err != enc.bv(0) && !tr.outs[t].sticks_out && !enc.equal(tr.states[t], tr.states[t + 1]);
 }
 
-// Well-formed states for induction: attachments name live IOASes, dead IOASes hold nothing.
+// I-GROUP: the devices of one group DMA through one domain (or both are blocked).
+Expr group_violation(const Encoding& enc, const SymState& s) {
+  return s.grouped && enc.domain_ioas(s, enc.bv(0)) != enc.domain_ioas(s, enc.bv(1));
+}
+
+// Well-formed states for induction: attachments name live IOASes, dead IOASes
+// hold nothing, and a group DMAs through one domain (I-GROUP, which the other
+// invariants' inductions need: a replace moves the sibling along).
 Expr well_formed(const Encoding& enc, const SymState& s) {
   Expr wf = enc.boolean(true);
   for (int d = 0; d < kDevices; d++) wf = wf && s.att[d].ule(enc.bv(kIoas));
@@ -114,7 +125,7 @@ Expr well_formed(const Encoding& enc, const SymState& s) {
         wf = wf && (a.valid && b.valid).implies(a.last.ult(b.iova) || b.last.ult(a.iova));
       }
     }
-  return wf && !life_violation(enc, s);
+  return wf && !life_violation(enc, s) && !group_violation(enc, s);
 }
 
 // The domain mirrors the areas exactly when the IOAS has a domain: the inductive
@@ -192,6 +203,13 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
     out.push_back({{"op", write ? "DMA_WRITE" : "DMA_READ"},
                    {"args", {{"dev", devs[value(m, w->dev) & 1]}, {"iova", hex(value(m, w->iova))}, {"length", 8}}}});
   }
+  // The platform bit: both devices in one IOMMU group, or each in its own.
+  nlohmann::json devices = nlohmann::json::array();
+  const bool grouped = m.eval(tr.states[0].grouped.z3(), true).is_true();
+  for (const char* d : devs) {
+    devices.push_back({{"name", d}, {"kind", "edu"}});
+    if (grouped) devices.back()["group"] = "g0";
+  }
   std::string name = "verify_" + id.substr(2) + (mutant == Mutant::none ? "" : std::string("_") + to_string(mutant));
   for (auto& c : name) c = c == '-' ? '_' : static_cast<char>(std::tolower(c));
   return {{"name", name},
@@ -200,7 +218,7 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
                               "; replay on the model and the kernel unchanged."},
           {"kernel", ">=6.12"},
           {"setup", {{"buffers", {{{"name", "buf0"}, {"pages", buffer0().len / 4096}, {"kind", "anon"}, {"align", 65536}}}},
-                     {"devices", {{{"name", "dev0"}, {"kind", "edu"}}, {{"name", "dev1"}, {"kind", "edu"}}}}}},
+                     {"devices", devices}}},
           {"steps", out}};
 }
 
@@ -381,7 +399,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     }
     z3::solver init(ctx);
     init.set(p);
-    init.add((!well_formed(enc, enc.initial())).z3());
+    init.add((!well_formed(enc, enc.initial(Expr::bool_var(ctx, "init.grouped")))).z3());
     if (timed_check(init, "well-formedness of the initial state", r) != z3::unsat) {
       r.induction = "failed";
       r.reason = "the initial state is not well formed";
@@ -402,7 +420,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
   // The base case of a state invariant: it holds in the initial state. (I-UNMAP
   // and I-ATOMIC are properties of one step, with no base case; I-UNMAP's
   // assumption, the mirror, is I-DMA's invariant.)
-  const SymState init = enc.initial();
+  const SymState init = enc.initial(Expr::bool_var(ctx, "init.grouped"));
   Expr base_violation = enc.boolean(false);
   bool inductive_form = true;
   if (id == "I-DMA") {
@@ -410,7 +428,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     goal_failure = domain_mirrors_areas(enc, s0) && pre && !domain_mirrors_areas(enc, out.next);
     base_violation = !domain_mirrors_areas(enc, init);
     // The mirror implies I-DMA in any well-formed state. One query per probing
-    // device, the IOAS it is attached to (or none) and the set of that IOAS's
+    // device, the IOAS whose domain it DMAs through (or none) and the set of that IOAS's
     // valid areas; each case substitutes what it pins (the attachment, the
     // validity bits, and through the mirror the domain entries' fields), so the
     // two walks fold to the same terms. As one query it took 54 s; split by
@@ -419,17 +437,18 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
       for (int i = 0; i <= kIoas; i++) {  // i == kIoas: attached to no IOAS
         for (unsigned set = 0; set < (i < kIoas ? (1u << kSlots) : 1u); set++) {
           const Expr att = enc.bv(i < kIoas ? kFirstIoasId + i : 0);
-          Expr cond = w.dev == enc.bv(d) && s0.att[d] == att;
+          const Expr domain = enc.domain_ioas(s0, w.dev);  // the walks' own term
+          Expr cond = w.dev == enc.bv(d) && domain == att;
           Pinned pinned;
           auto fix = [&](const Expr& term, const Expr& value) { pinned.push_back({term, value}); };
-          fix(s0.att[d], att);
+          fix(domain, att);
           fix(w.dev, enc.bv(d));
           for (int k = 0; k < kSlots && i < kIoas; k++) {
             const SymArea &ar = s0.areas[i][k], &dm = s0.domain[i][k];
             const Expr valid = enc.boolean((set >> k) & 1);
             cond = cond && ar.valid == valid;
             fix(ar.valid, valid);
-            fix(dm.valid, valid);  // the mirror, with the device attached (so the IOAS has a domain)
+            fix(dm.valid, valid);  // the mirror, with the device's group attached (so the IOAS has a domain)
             if ((set >> k) & 1) fix(dm.iova, ar.iova), fix(dm.last, ar.last), fix(dm.off, ar.off), fix(dm.prot, ar.prot);
           }
           Expr claim = domain_mirrors_areas(enc, s0) && well_formed(enc, s0) && dma_violation(enc, s0, w);
@@ -438,7 +457,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
           implied.add((cond && fold(claim, pinned)).z3());
           std::string what = "mirror implies I-DMA, device " + std::to_string(d) +
                              (i < kIoas ? ", on IOAS " + std::to_string(kFirstIoasId + i) + ", valid areas " + std::to_string(set)
-                                        : ", unattached");
+                                        : ", blocked (no domain)");
           const z3::check_result ir = timed_check(implied, what, r);
           if (ir != z3::unsat) {
             r.induction = ir == z3::sat ? "failed" : "unknown";
@@ -457,17 +476,14 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
   } else if (id == "I-RESV") {
     goal_failure = !resv_violation(enc, s0) && pre && resv_violation(enc, out.next);
     base_violation = resv_violation(enc, init);
+  } else if (id == "I-GROUP") {
+    goal_failure = !group_violation(enc, s0) && pre && group_violation(enc, out.next);
+    base_violation = group_violation(enc, init);
   } else if (id == "I-LIFE") {
     goal_failure = pre && life_violation(enc, out.next);
     base_violation = life_violation(enc, init);
   } else if (id == "I-UNMAP") {
-    goal_failure = domain_mirrors_areas(enc, s0) && pre &&
-                   ((op.kind == enc.bv(kUnmap) && out.err == enc.bv(0) &&
-                     ((op.iova == enc.bv(0) && op.length == enc.bv(~std::uint64_t{0})) ||
-                      (op.iova.ule(w.iova) && w.iova.ule(op.iova + op.length - enc.bv(1))))) ||
-                    (op.kind == enc.bv(kDetach) && w.dev == op.dev)) &&
-                   (op.kind == enc.bv(kDetach) || ite(w.dev == enc.bv(0), s0.att[0], s0.att[1]) == op.id) &&
-                   w.dev.ult(enc.bv(kDevices)) && enc.translate(out.next, w.dev, w.iova, w.write).first;
+    goal_failure = domain_mirrors_areas(enc, s0) && pre && unmap_violation(enc, s0, op, out, out.next, w);
     r.reason = "induction assuming the domain mirrors the areas (proved under I-DMA)";
   } else if (id == "I-ATOMIC") {
     goal_failure = pre && out.err != enc.bv(0) && !out.sticks_out && !enc.equal(s0, out.next);
@@ -542,12 +558,6 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;
   };
-  if (id == "I-GROUP") {
-    r.verdict = "not_encoded";
-    r.reason = "every edu device sits in its own IOMMU group on the emulated platform (each on its own root-bus "
-               "slot); multi-device groups are not in the SMT fragment";
-    return done();
-  }
   z3::context ctx;
   // Induction first: an inductive invariant holds at every depth. The bounded
   // search runs when induction does not go through, and always for a mutant,
@@ -579,7 +589,8 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
     else if (id == "I-PIN") violation_at.push_back(pin_violation(enc, after));
     else if (id == "I-RESV") violation_at.push_back(resv_violation(enc, after));
     else if (id == "I-LIFE") violation_at.push_back(life_violation(enc, after));
-    else if (id == "I-UNMAP") violation_at.push_back(unmap_violation(enc, tr, t, w));
+    else if (id == "I-UNMAP") violation_at.push_back(unmap_violation(enc, tr.states[t], tr.ops[t], tr.outs[t], after, w));
+    else if (id == "I-GROUP") violation_at.push_back(group_violation(enc, after));
     else if (id == "I-ATOMIC") violation_at.push_back(atomic_violation(enc, tr, t));
     else {
       r.verdict = "unknown";

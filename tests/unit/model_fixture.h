@@ -1,5 +1,6 @@
-// A model with a buffer and two devices, and shorthands that issue ops by their
-// kernel names, for tests that read like the scenarios they stand for.
+// A model with a buffer and two devices (each alone in its IOMMU group, or both
+// in the group `group_label`), and shorthands that issue ops by their kernel
+// names, for tests that read like the scenarios they stand for.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -12,10 +13,10 @@ constexpr u64 kFixed = 1, kWrite = 2, kRead = 4, kRW = kWrite | kRead;
 
 class ModelTest : public ::testing::Test {
  protected:
-  ModelTest() {
+  explicit ModelTest(const std::string& group_label = "") {
     buf = m.add_buffer("buf0", 16, false, 65536).va;
-    m.add_device("dev0");
-    m.add_device("dev1");
+    m.add_device("dev0", group_label);
+    m.add_device("dev1", group_label);
   }
   StepResult op(const std::string& name, nlohmann::json args = nlohmann::json::object()) {
     return m.apply(Op{name, std::move(args)});
@@ -32,6 +33,7 @@ class ModelTest : public ::testing::Test {
   }
   u32 bind(const std::string& dev) { return op("VFIO_DEVICE_BIND_IOMMUFD", {{"dev", dev}}).out["out_devid"].get<u32>(); }
   StepResult attach(const std::string& dev, u32 pt) { return op("VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", dev}, {"pt_id", pt}}); }
+  StepResult detach(const std::string& dev) { return op("VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", dev}}); }
   nlohmann::json ranges(u32 ioas) {
     return op("IOMMU_IOAS_IOVA_RANGES", {{"ioas_id", ioas}, {"num_iovas", 8}}).out;
   }

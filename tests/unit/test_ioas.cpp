@@ -158,3 +158,24 @@ TEST_F(IommuOption, GenericSizeRulesComeFirst) {
   expect_rule(op("IOMMU_OPTION", {{"size", 32}, {"__trailing", 1}, {"option_id", 9}}), "ioctl.trailing_nonzero");
   expect_rule(op("IOMMU_OPTION", {{"size", 32}, {"option_id", 9}}), "option.unknown_option");
 }
+
+// With an area over the MSI window and an unbacked one, the errno tells the
+// check order. A first attach reserves the device's regions before the domain
+// joins the IOAS (EADDRINUSE); a replace adds and fills the domain first
+// (EFAULT) and reserves after (device.c:iommufd_device_auto_get_domain, no
+// immediate_attach for replace).
+TEST_F(IoasMap, FirstAttachReservesBeforeFillingButReplaceFillsFirst) {
+  const u32 a = ioas_alloc(), c = ioas_alloc();
+  ASSERT_EQ(map_fixed(c, buf, 4096, 0xfee00000).err, 0);
+  ASSERT_EQ(map_fixed(c, 0x100000000000, 4096, 0x200000).err, 0);
+  bind("dev0");
+  bind("dev1");
+  expect_rule(attach("dev1", c), "attach.resv_region_conflict");
+  ASSERT_EQ(attach("dev0", a).err, 0);
+  const u64 pinned = m.state().pinned_pages();
+  expect_rule(attach("dev0", c), "attach.fill_domain_pin_failed");
+  EXPECT_EQ(m.state().pinned_pages(), pinned);
+  ASSERT_EQ(unmap(c, 0x200000, 4096).err, 0);  // now only the reserved-region collision remains
+  expect_rule(attach("dev0", c), "attach.resv_region_conflict");
+  EXPECT_EQ(m.state().pinned_pages(), pinned) << "the aborted HWPT's fill is undone";
+}

@@ -67,3 +67,42 @@ TEST(ScenarioResolve, IntegersFlagsAndBuffers) {
   st.args = {{"flags", {"BOGUS"}}};
   EXPECT_THROW(resolve_args(st, {}, b, "w"), ScenarioError);
 }
+
+TEST(ScenarioParse, DeviceGroupLabelIsANonEmptyString) {
+  auto with_device = [](const json& device) {
+    return json{{"name", "a"}, {"setup", {{"devices", {device}}}}, {"steps", json::array()}};
+  };
+  EXPECT_NE(parse_error(with_device({{"name", "dev0"}, {"group", 1}})).find("device dev0: 'group' must be a non-empty string"),
+            std::string::npos);
+  EXPECT_NE(parse_error(with_device({{"name", "dev0"}, {"group", ""}})).find("'group' must be a non-empty string"),
+            std::string::npos);
+  auto s = parse_scenario(with_device({{"name", "dev0"}, {"group", "g0"}}), "x.json");
+  EXPECT_EQ(s.devices.at(0).group, "g0");
+  EXPECT_EQ(to_json(s)["setup"]["devices"][0]["group"], "g0");
+  EXPECT_FALSE(to_json(parse_scenario(with_device({{"name", "dev0"}}), "x.json"))["setup"]["devices"][0].contains("group"));
+}
+
+TEST(ScenarioReplay, DevicesSharingAGroupLabelShareTheModelsIommuGroup) {
+  auto scenario = [](const std::string& label1) {
+    json dev1 = {{"name", "dev1"}};
+    if (!label1.empty()) dev1["group"] = label1;
+    json steps = json::array();
+    steps.push_back({{"op", "IOMMU_IOAS_ALLOC"}, {"out", {{"out_ioas_id", "$a"}}}});
+    steps.push_back({{"op", "IOMMU_IOAS_ALLOC"}, {"out", {{"out_ioas_id", "$b"}}}});
+    for (const char* dev : {"dev0", "dev1"}) steps.push_back({{"op", "VFIO_DEVICE_BIND_IOMMUFD"}, {"args", {{"dev", dev}}}});
+    steps.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"}, {"args", {{"dev", "dev0"}, {"pt_id", "$a"}}}});
+    steps.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"}, {"args", {{"dev", "dev1"}, {"pt_id", "$b"}}}});
+    return parse_scenario({{"name", "a"},
+                           {"setup", {{"devices", {{{"name", "dev0"}, {"group", "g0"}}, dev1}}}},
+                           {"steps", steps}},
+                          "x.json");
+  };
+  auto same = replay_on_model(scenario("g0"));
+  ASSERT_EQ(same.steps.size(), 6u) << same.error;
+  EXPECT_EQ(same.steps[5].rule, "attach.group_in_other_domain");
+  for (const char* other : {"g1", ""}) {
+    auto apart = replay_on_model(scenario(other));
+    ASSERT_EQ(apart.steps.size(), 6u) << apart.error;
+    EXPECT_EQ(apart.steps[5].err, 0) << "label '" << other << "'";
+  }
+}

@@ -2,7 +2,8 @@
 // SMT fragment go through the C++ model and through the SMT encoding (folded to
 // constants), and must agree on every errno, every unmap length, the pinned
 // page count, and translate() at the edges of every area, for both devices and
-// both access kinds, after every step.
+// both access kinds, after every step. Half the sequences put the two devices in
+// one IOMMU group, half in a group each.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -34,17 +35,18 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
   smt::Encoding enc{ctx, buf.va, buf.len, smt::Mutant::none};
   Sequence g{std::mt19937_64(20261124)};
   const int kSequences = 10000, kSteps = 6;
-  size_t steps = 0, successes = 0, translations = 0;
+  size_t steps = 0, successes = 0, translations = 0, grouped_refusals = 0;
   for (int n = 0; n < kSequences; n++) {
+    const bool grouped = n % 2;
     model::Model m;
     m.add_buffer("buf0", buf.len / 4096, false, 65536);
-    m.add_device("dev0");
-    m.add_device("dev1");
+    m.add_device("dev0", grouped ? "g0" : "");
+    m.add_device("dev1", grouped ? "g0" : "");
     m.apply({"IOMMU_IOAS_ALLOC", {}});
     m.apply({"IOMMU_IOAS_ALLOC", {}});
     m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev0"}}});
     m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev1"}}});
-    smt::SymState s = enc.initial();
+    smt::SymState s = enc.initial(enc.boolean(grouped));
     bool alive[2] = {true, true};
     for (int t = 0; t < kSteps; t++) {
       const std::uint64_t kind = g.rng() % smt::kOpKinds;
@@ -80,6 +82,7 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       ASSERT_EQ(err, static_cast<std::uint64_t>(want.err))
           << "sequence " << n << " step " << t << " " << op.name << " " << op.args.dump() << " rule " << want.rule;
       if (!want.err) successes++;
+      if (want.rule == "attach.group_in_other_domain") grouped_refusals++;
       if (kind == smt::kUnmap && !want.err) {
         ASSERT_EQ(out.unmapped.as_u64(), want.out["length"].get<std::uint64_t>()) << "sequence " << n << " step " << t;
       }
@@ -112,8 +115,9 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
     }
   }
   std::cout << "[agreement] " << kSequences << " sequences, " << steps << " steps (" << successes << " succeeded), "
-            << translations << " translations compared\n";
+            << translations << " translations compared, " << grouped_refusals << " attaches refused for the group\n";
   EXPECT_GT(successes, steps / 10) << "the random sequences must exercise successful ops, not only errors";
+  EXPECT_GT(grouped_refusals, 0u) << "the grouped sequences must reach the group's EINVAL";
 }
 
 // The agreement test can fail: with a seeded bug in the encoding (unmap leaves
@@ -129,7 +133,7 @@ TEST(SmtAgreement, ASeededEncodingBugIsDetectedByTheComparison) {
   for (const char* n : {"IOMMU_IOAS_ALLOC", "IOMMU_IOAS_ALLOC"}) m.apply({n, {}});
   m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev0"}}});
   m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev1"}}});
-  smt::SymState s = enc.initial();
+  smt::SymState s = enc.initial(enc.boolean(false));
   auto step = [&](std::uint64_t kind, std::uint64_t id, std::uint64_t iova, std::uint64_t length, model::Op op) {
     s = enc.simplified(enc.step(s, {enc.bv(kind), enc.bv(id), enc.bv(0), enc.bv(iova), enc.bv(length), enc.bv(0), enc.bv(7)}).next);
     m.apply(op);

@@ -1,4 +1,4 @@
-// The induction proofs of `ioconform verify`: six invariants are proved on the
+// The induction proofs of `ioconform verify`: all seven invariants are proved on the
 // correct semantics, and the same proof fails on a seeded bug (so "proved" is
 // not the shape of the query speaking).
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@ using namespace ioconform;
 TEST(SmtInduction, ProvesTheInvariantsOfTheFragment) {
   smt::VerifyOptions o;
   o.timeout_ms = 120000;
-  for (const char* inv : {"I-DMA", "I-UNMAP", "I-PIN", "I-RESV", "I-LIFE", "I-ATOMIC"}) {
+  for (const char* inv : {"I-DMA", "I-UNMAP", "I-PIN", "I-RESV", "I-LIFE", "I-ATOMIC", "I-GROUP"}) {
     auto r = smt::prove_by_induction(inv, o);
     EXPECT_EQ(r.induction, "proved") << inv << ": " << r.reason;
     EXPECT_EQ(r.verdict, "proved") << inv << ": " << r.reason;
@@ -42,4 +42,9 @@ TEST(SmtInduction, FailsWhenAFailedAttachLeaksPins) { expect_induction_fails(smt
 // (which assumes the byte-sum lemma for UNMAP) must still see that.
 TEST(SmtInduction, AtomicFailsWhenAFailedAttachLeaksPins) {
   expect_induction_fails(smt::Mutant::pin_leak_on_failure, "I-ATOMIC");
+}
+// I-GROUP is part of well-formedness (the other inductions need it), so the
+// seeded bug fails the well-formedness step, for attach.
+TEST(SmtInduction, GroupFailsWhenAttachIgnoresTheGroup) {
+  expect_induction_fails(smt::Mutant::attach_ignores_group, "I-GROUP");
 }

@@ -28,11 +28,13 @@ TEST(SmtMutants, PinLeakOnAFailedAttachIsKilledByIPin) { expect_killed(smt::Muta
 TEST(SmtMutants, DestroyIgnoringAReferenceIsKilledByILife) { expect_killed(smt::Mutant::destroy_ignores_reference, "I-LIFE", 3); }
 TEST(SmtMutants, AttachIgnoringReservedRegionsIsKilledByIResv) { expect_killed(smt::Mutant::attach_ignores_reserved, "I-RESV", 3); }
 
+TEST(SmtMutants, AttachIgnoringTheGroupIsKilledByIGroup) { expect_killed(smt::Mutant::attach_ignores_group, "I-GROUP", 3); }
+
 TEST(SmtMutants, TheCorrectSemanticsHasNoShallowCounterexample) {
   smt::VerifyOptions o;
   o.depth = 2;
   o.induction = false;
-  for (const char* inv : {"I-LIFE", "I-RESV", "I-UNMAP"}) {
+  for (const char* inv : {"I-LIFE", "I-RESV", "I-UNMAP", "I-GROUP"}) {
     auto r = smt::verify_invariant(inv, o);
     EXPECT_EQ(r.verdict, "bounded") << inv << ": " << r.reason;
     EXPECT_TRUE(r.vacuity_ok) << inv;

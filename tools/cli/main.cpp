@@ -328,6 +328,9 @@ int cmd_verify(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
+  // --help anywhere: the usage, never a run (options are otherwise parsed loosely).
+  for (int i = 1; i < argc; i++)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") return usage(), kExitOk;
   const std::string cmd = argv[1];
   try {
     if (cmd == "spec") return cmd_spec(argc, argv);
