@@ -21,6 +21,7 @@
 
 #include "differential.h"
 #include "edu_topology.h"
+#include "booted_guest.h"
 #include "qemu_runner.h"
 
 namespace {
@@ -29,14 +30,8 @@ using nlohmann::json;
 using ioconform::vm::GuestRun;
 using ioconform::vm::GuestStatus;
 
-fs::path kernel_dir() {
-  const char* env = std::getenv("IOCONFORM_KERNEL_DIR");
-  return env ? fs::path(env) : fs::path(IOCONFORM_DEFAULT_KERNEL_DIR);
-}
-
-fs::path work_dir(const std::string& name) {
-  return fs::path(::testing::TempDir()) / ("ioconform-" + name + "-" + std::to_string(::getpid()));
-}
+using ioconform::vm::testing::kernel_dir;
+using ioconform::vm::testing::work_dir;
 
 json devices_scenario(const json& devices) {
   return {{"name", "s"}, {"setup", {{"devices", devices}}}, {"steps", json::array()}};
@@ -185,55 +180,29 @@ json grouped_scenario() {
     ]})");
 }
 
-class GroupedDevices : public ::testing::Test {
+class GroupedDevices : public ioconform::vm::testing::BootedGuestSuite {
  protected:
   static void SetUpTestSuite() {
-    fs::path kdir = kernel_dir();
-    if (!fs::exists(kdir / "ok") || !fs::exists(kdir / "bzImage")) {
-      skip_reason_ = "no complete conformance kernel at " + kdir.string() +
-                     " (needs bzImage and the `ok` marker; build one with harness/kernel/build.sh "
-                     "or set IOCONFORM_KERNEL_DIR)";
-      return;
-    }
+    auto kdir = usable_kernel();
+    if (!kdir) return;
     json s = json::array({grouped_scenario()});
     // The agent refuses what the platform cannot give even when the host did not.
     s.push_back(json::parse(R"({"name": "two_labels", "setup": {"devices": [
         {"name": "dev0", "group": "g0"}, {"name": "dev1", "group": "g1"}]},
         "steps": [{"op": "IOMMU_IOAS_ALLOC"}]})"));
     ioconform::vm::GuestConfig c;
-    c.kernel = kdir / "bzImage";
+    c.kernel = *kdir / "bzImage";
     c.agent = IOCONFORM_AGENT_PATH;
     c.scenarios = {{"scenarios", s}};
     c.edu_devices = 1;
     c.grouped_edu_pair = true;
     c.timeout = std::chrono::seconds(300);
     c.work_dir = work_dir("grouped-devices");
-    run_ = new GuestRun(ioconform::vm::run_in_guest(c));
-    work_dir_ = c.work_dir;
-    std::cout << "[guest] " << kdir.filename().string() << ": status " << to_string(run_->status) << " "
-              << run_->detail << ", " << run_->seconds << " s of QEMU, " << run_->results.size()
-              << " result lines, work dir " << c.work_dir << "\n";
+    boot(c);
     for (const auto& l : run_->results)
       if (l.value("scenario", json()) == "grouped_pair") std::cout << "[guest] " << l.dump() << "\n";
   }
-  static void TearDownTestSuite() {
-    if (run_ && run_->status == GuestStatus::completed && !::testing::UnitTest::GetInstance()->failed_test_count())
-      fs::remove_all(work_dir_);
-    delete run_;
-    run_ = nullptr;
-  }
-  void SetUp() override {
-    if (!skip_reason_.empty() && std::getenv("IOCONFORM_REQUIRE_KERNEL")) FAIL() << skip_reason_;
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    ASSERT_NE(run_, nullptr);
-    ASSERT_EQ(run_->status, GuestStatus::completed) << run_->detail << "\n--- console ---\n" << run_->console;
-  }
-
-  static json line(long i, const std::string& name = "grouped_pair") {
-    for (const auto& l : run_->results)
-      if (l.value("scenario", json()) == name && l.contains("step") && l["step"] == i) return l;
-    return json();
-  }
+  static json line(long i, const std::string& name = "grouped_pair") { return BootedGuestSuite::line(name, i); }
   static json dma(const std::string& buffer, uint64_t offset) {
     return {{"result", "ok"}, {"buffer", buffer}, {"offset", offset}};
   }
@@ -247,14 +216,7 @@ class GroupedDevices : public ::testing::Test {
     }
     return ids;
   }
-
-  static GuestRun* run_;
-  static std::string skip_reason_;
-  static fs::path work_dir_;
 };
-GuestRun* GroupedDevices::run_ = nullptr;
-fs::path GroupedDevices::work_dir_;
-std::string GroupedDevices::skip_reason_;
 
 TEST_F(GroupedDevices, TheAgentReportsTwoEdusInOneGroupAndTheRootBusEduAlone) {
   const auto& g = run_->edu_iommu_groups;

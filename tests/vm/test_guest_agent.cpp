@@ -12,6 +12,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "booted_guest.h"
 #include "qemu_runner.h"
 
 namespace {
@@ -20,10 +21,7 @@ using nlohmann::json;
 using ioconform::vm::GuestRun;
 using ioconform::vm::GuestStatus;
 
-fs::path kernel_dir() {
-  const char* env = std::getenv("IOCONFORM_KERNEL_DIR");
-  return env ? fs::path(env) : fs::path(IOCONFORM_DEFAULT_KERNEL_DIR);
-}
+using ioconform::vm::testing::kernel_dir;
 
 constexpr int kRateProbes = 8;
 
@@ -134,49 +132,21 @@ json scenarios() {
   return json{{"scenarios", s}};
 }
 
-class GuestAgent : public ::testing::Test {
+class GuestAgent : public ioconform::vm::testing::BootedGuestSuite {
  protected:
   static void SetUpTestSuite() {
-    fs::path kdir = kernel_dir();
-    if (!fs::exists(kdir / "ok") || !fs::exists(kdir / "bzImage")) {
-      skip_reason_ = "no complete conformance kernel at " + kdir.string() +
-                     " (needs bzImage and the `ok` marker; build one with harness/kernel/build.sh "
-                     "or set IOCONFORM_KERNEL_DIR)";
-      return;
-    }
+    auto kdir = usable_kernel();
+    if (!kdir) return;
     ioconform::vm::GuestConfig c;
-    c.kernel = kdir / "bzImage";
+    c.kernel = *kdir / "bzImage";
     c.agent = IOCONFORM_AGENT_PATH;
     c.scenarios = scenarios();
     c.edu_devices = 2;
     c.timeout = std::chrono::seconds(300);
-    c.work_dir = fs::path(::testing::TempDir()) / ("ioconform-guest-agent-" + std::to_string(::getpid()));
-    run_ = new GuestRun(ioconform::vm::run_in_guest(c));
-    work_dir_ = c.work_dir;
-    std::cout << "[guest] status " << to_string(run_->status) << " " << run_->detail << ", " << run_->seconds
-              << " s of QEMU, " << run_->results.size() << " result lines, work dir " << c.work_dir << "\n";
-  }
-  static void TearDownTestSuite() {
-    // Keep the logs of a run that went wrong; a completed one is in the test output.
-    if (run_ && run_->status == GuestStatus::completed && !::testing::UnitTest::GetInstance()->failed_test_count())
-      fs::remove_all(work_dir_);
-    delete run_;
-    run_ = nullptr;
-  }
-  void SetUp() override {
-    // CI (tools/test.sh) builds the kernel first and requires it: a skip there would hide a missing kernel.
-    if (!skip_reason_.empty() && std::getenv("IOCONFORM_REQUIRE_KERNEL")) FAIL() << skip_reason_;
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    ASSERT_NE(run_, nullptr);
-    ASSERT_EQ(run_->status, GuestStatus::completed) << run_->detail << "\n--- console ---\n" << run_->console;
+    c.work_dir = ioconform::vm::testing::work_dir("guest-agent");
+    boot(c);
   }
 
-  // The result line of step `i` of scenario `name` (a step or error line).
-  static json line(const std::string& name, long i) {
-    for (const auto& l : run_->results)
-      if (l.value("scenario", json()) == name && l.contains("step") && l["step"] == i) return l;
-    return json();
-  }
   static std::vector<json> lines_of(const std::string& name) {
     std::vector<json> out;
     for (const auto& l : run_->results)
@@ -184,13 +154,7 @@ class GuestAgent : public ::testing::Test {
     return out;
   }
 
-  static GuestRun* run_;
-  static std::string skip_reason_;
-  static fs::path work_dir_;
 };
-GuestRun* GuestAgent::run_ = nullptr;
-fs::path GuestAgent::work_dir_;
-std::string GuestAgent::skip_reason_;
 
 json range(uint64_t start, uint64_t last) { return {{"start", start}, {"last", last}}; }
 

@@ -11,20 +11,15 @@
 #include <unistd.h>
 
 #include "guest_verdict.h"
+#include "booted_guest.h"
 #include "qemu_runner.h"
 
 namespace {
 namespace fs = std::filesystem;
 using ioconform::vm::GuestStatus;
 
-fs::path kernel_dir() {
-  const char* env = std::getenv("IOCONFORM_KERNEL_DIR");
-  return env ? fs::path(env) : fs::path(IOCONFORM_DEFAULT_KERNEL_DIR);
-}
-
-fs::path work_dir(const std::string& name) {
-  return fs::path(::testing::TempDir()) / ("ioconform-" + name + "-" + std::to_string(::getpid()));
-}
+using ioconform::vm::testing::kernel_dir;
+using ioconform::vm::testing::work_dir;
 
 TEST(GuestVerdict, PanicOopsAndBugLinesAreKernelCrashes) {
   EXPECT_EQ(*ioconform::vm::find_kernel_crash("a\nKernel panic - not syncing: Fatal exception\r\n"),
