@@ -70,9 +70,10 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
 
   // A scenario asking for device groups the platform cannot give is refused
   // before anything boots, whatever its kernel gate: it cannot run anywhere.
+  std::vector<vm::DeviceNeeds> needs;  // per scenario, in order
   for (const auto& s : scenarios) {
     try {
-      vm::device_needs(conformance::to_json(s));
+      needs.push_back(vm::device_needs(conformance::to_json(s)));
     } catch (const std::invalid_argument& e) {
       throw conformance::ScenarioError(s.source + ": " + e.what());
     }
@@ -86,14 +87,15 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
   vm::EduTopology topology;
   std::vector<const conformance::Scenario*> runnable;
   nlohmann::json report_scenarios = nlohmann::json::array();
-  for (const auto& s : scenarios) {
+  for (std::size_t i = 0; i < scenarios.size(); i++) {
+    const auto& s = scenarios[i];
     if (!spec::version_satisfies(config.version, s.kernel)) {
       report_scenarios.push_back({{"scenario", s.name}, {"skipped", "outside kernel gate " + s.kernel}});
       continue;
     }
     runnable.push_back(&s);
     doc["scenarios"].push_back(conformance::to_json(s));
-    vm::add_needs(topology, vm::device_needs(doc["scenarios"].back()));
+    vm::add_needs(topology, needs[i]);
   }
   vm::GuestConfig g;
   g.kernel = kernel.bzimage;

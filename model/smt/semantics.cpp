@@ -264,11 +264,14 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   SymState unmap_next = s;
   Checks unmap{zero, no};
   Expr unmapped = zero, sticks = no;
+  const Expr unmap_all = op.iova == zero && op.length == bv(kU64Max);
+  const Expr unmap_start = ite(unmap_all, zero, op.iova);
+  const Expr unmap_last = ite(unmap_all, bv(kU64Max), op.iova + op.length - bv(1));
   std::array<std::array<Expr, kSlots>, kIoas> removed_by_unmap{{{no, no, no}, {no, no, no}}};
   {
-    Expr all = op.iova == zero && op.length == bv(kU64Max);
-    Expr start = ite(all, zero, op.iova);
-    Expr last = ite(all, bv(kU64Max), op.iova + op.length - bv(1));
+    const Expr& all = unmap_all;
+    const Expr& start = unmap_start;
+    const Expr& last = unmap_last;
     unmap.add(!target_alive, ENOENT, ctx);                                               // object.ioas_not_found
     unmap.add(!all && (op.iova == bv(kU64Max) || op.length == bv(kU64Max)), EOVERFLOW, ctx);  // ioas_unmap.u64_max_argument
     unmap.add(!all && op.length == zero, EINVAL, ctx);                                  // ioas_unmap.length_zero
@@ -415,7 +418,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
                                                              is_attach), is_unmap), is_map);
   Expr err = ite(is_map, map.err, ite(is_unmap, unmap.err, ite(is_attach, attach.err, ite(is_detach, zero, destroy.err))));
   return StepOut{next, err, ite(is_unmap && unmap.err == zero, unmapped, zero), is_map && !map.decided && map_oob,
-                 is_unmap && sticks, removed_by_unmap, unmapped};
+                 is_unmap && sticks, removed_by_unmap, unmap_start, unmap_last};
 }
 
 namespace {

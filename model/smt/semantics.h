@@ -83,9 +83,9 @@ struct StepOut {
   // UNMAP): the very terms inside that branch's state and byte sum, so a proof
   // that splits by the set removed substitutes them there.
   std::array<std::array<Expr, kSlots>, kIoas> unmap_removed;
-  // The byte sum iopt_unmap_iova_range() tests with `!unmapped` (before the
-  // ioctl's err gates it): a proof states its lemma about this very term.
-  Expr unmap_bytes;
+  // The range IOMMU_IOAS_UNMAP's branch walks (meaningful for an UNMAP): the
+  // byte-sum lemma's instance is stated over these very terms.
+  Expr unmap_start, unmap_last;
 };
 
 struct Encoding {

@@ -341,12 +341,12 @@ static bool byte_sum_lemma_holds(z3::context& ctx, const z3::params& p, Invarian
                         "byte sum that is not 0 mod 2^64", r) == z3::unsat;
 }
 
-// The lemma's instance for IOAS i's areas and the UNMAP's range, built from the
-// same terms as Encoding::step's sum, so the two fold to one term.
-static Expr byte_sum_instance(const Encoding& enc, const SymState& s, const SymOp& op, int i) {
-  const Expr all = op.iova == enc.bv(0) && op.length == enc.bv(~std::uint64_t{0});
-  const Expr start = ite(all, enc.bv(0), op.iova);
-  const Expr last = ite(all, enc.bv(~std::uint64_t{0}), op.iova + op.length - enc.bv(1));
+// The lemma's instance for IOAS i's areas and the range the UNMAP walks (the
+// step's own terms), its sum built as Encoding::step builds the byte sum, so
+// the two fold to one term.
+static Expr byte_sum_instance(const Encoding& enc, const SymState& s, const StepOut& out, int i) {
+  const Expr& start = out.unmap_start;
+  const Expr& last = out.unmap_last;
   Expr premise = start.ule(last) && (last - start) != enc.bv(~std::uint64_t{0});
   Expr sum = enc.bv(0);
   for (int k = 0; k < kSlots; k++) {
@@ -517,7 +517,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
       r.reason += (r.reason.empty() ? "" : "; ") + std::string("the byte-sum lemma did not prove over the integers");
       return done();
     }
-    for (int i = 0; i < kIoas; i++) unmap_lemmas = unmap_lemmas && byte_sum_instance(enc, s0, op, i);
+    for (int i = 0; i < kIoas; i++) unmap_lemmas = unmap_lemmas && byte_sum_instance(enc, s0, out, i);
   }
   for (std::uint64_t kind = 0; kind < kOpKinds && r.induction != "failed"; kind++) {
     std::vector<InductionCase> cases{{enc.boolean(true), {}}};
