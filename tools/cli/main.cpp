@@ -7,9 +7,13 @@
 //                                                 model-only campaign over a scenario folder
 //   ioconform kernel build|path [--version V | --tree DIR | --bzimage F --config F]
 //   ioconform run [--kernel V | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]
+//                 [--timeout SECONDS] [--work-dir DIR]
 //                                                 the smoke campaign on a real kernel and the model
 //   ioconform verify [--depth K] [--invariant ID] [--mutant NAME] [--json] [--out-dir DIR]
+//                    [--timeout SECONDS] [--no-induction]
 //                                                 Z3: bounded + inductive checks of the invariants
+// Every command rejects an option it does not know, or one missing its value
+// (exit 2), rather than ignoring it and running with defaults.
 // Exit codes: 0 conformant, 1 mismatches or unmet expectations, 2 usage or input
 // error, 3 infrastructure failure.
 #include <algorithm>
@@ -47,20 +51,42 @@ struct Args {
   }
 };
 
-Args parse_args(int argc, char** argv, int from, const std::vector<std::string>& valued) {
+// A mistake on the command line. main prints "ioconform COMMAND: WHAT" and that
+// command's usage line, and exits 2. `command` is a key of kUsage.
+struct UsageError : std::invalid_argument {
+  std::string command;
+  UsageError(const std::string& command, const std::string& what) : std::invalid_argument(what), command(command) {}
+};
+
+// The options one command accepts. Everything else spelled --name is refused: if it
+// were ignored, a typo (`run --kernal 6.12`) would quietly run with the defaults.
+struct OptionSpec {
+  std::vector<std::string> valued;  // --name VALUE
+  std::vector<std::string> flags;   // --name
+};
+
+Args parse_args(int argc, char** argv, int from, const std::string& command, const OptionSpec& spec) {
+  auto listed = [](const std::vector<std::string>& names, const std::string& k) {
+    return std::find(names.begin(), names.end(), k) != names.end();
+  };
   Args a;
   for (int i = from; i < argc; i++) {
-    std::string s = argv[i];
-    if (s.starts_with("--")) {
-      std::string k = s.substr(2);
-      if (std::find(valued.begin(), valued.end(), k) != valued.end()) {
-        if (i + 1 >= argc) throw std::invalid_argument("--" + k + " needs a value");
-        a.options[k] = argv[++i];
-      } else {
-        a.options[k] = "";
-      }
-    } else {
+    const std::string s = argv[i];
+    if (!s.starts_with("--")) {
       a.positional.push_back(s);
+      continue;
+    }
+    const std::string k = s.substr(2);
+    if (listed(spec.valued, k)) {
+      // A following --word is the next option, not this one's value: `--kernel --out F`
+      // forgot the version, it does not ask for a kernel called "--out".
+      if (i + 1 >= argc || std::string(argv[i + 1]).starts_with("--"))
+        throw UsageError(command, "option " + s + " needs a value");
+      a.options[k] = argv[++i];
+    } else if (listed(spec.flags, k)) {
+      a.options[k] = "";
+    } else {
+      throw UsageError(command, "unknown option " + s);
     }
   }
   return a;
@@ -74,22 +100,40 @@ model::ModelConfig config_for(const Args& a) {
   return c;
 }
 
+// One usage line per command, keyed by the command as UsageError names it. The
+// options listed here must match each command's OptionSpec.
+const std::vector<std::pair<std::string, std::string>> kUsage = {
+    {"spec rules", "ioconform spec rules [--json] [--tree KERNEL_SRC]"},
+    {"spec ioctls", "ioconform spec ioctls --json"},
+    {"model", "ioconform model FILE... [--json] [--kernel 7.2|6.12]"},
+    {"campaign", "ioconform campaign [--scenarios DIR] [--out FILE] [--kernel 7.2|6.12]"},
+    {"kernel", "ioconform kernel build|path [--version 7.2|6.12 | --tree DIR | --bzimage F --config F]"},
+    {"run", "ioconform run [--kernel 7.2|6.12 | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]"
+            " [--timeout SECONDS] [--work-dir DIR]"},
+    {"verify", "ioconform verify [--depth K] [--invariant ID] [--mutant NAME|all] [--json] [--out-dir DIR]"
+               " [--timeout SECONDS] [--no-induction]"},
+};
+
 int usage() {
-  std::cerr << "usage:\n"
-               "  ioconform spec rules [--json] [--tree KERNEL_SRC]\n"
-               "  ioconform spec ioctls --json\n"
-               "  ioconform model FILE... [--json] [--kernel 7.2|6.12]\n"
-               "  ioconform campaign [--scenarios DIR] [--out FILE] [--kernel 7.2|6.12]\n"
-               "  ioconform kernel build|path [--version 7.2|6.12 | --tree DIR | --bzimage F --config F]\n"
-               "  ioconform run [--kernel 7.2|6.12 | --tree DIR | --bzimage F --config F] [--scenarios DIR] [--out FILE]\n"
-               "  ioconform verify [--depth K] [--invariant ID] [--mutant NAME|all] [--json] [--out-dir DIR]\n";
+  std::cerr << "usage:\n";
+  for (const auto& [command, line] : kUsage) std::cerr << "  " << line << "\n";
+  return kExitUsage;
+}
+
+// The usage line of one command, after the one-line error that names the mistake.
+int usage_error(const UsageError& e) {
+  std::cerr << "ioconform " << e.command << ": " << e.what() << "\n";
+  for (const auto& [command, line] : kUsage)
+    if (command == e.command) std::cerr << "usage: " << line << "\n";
   return kExitUsage;
 }
 
 int cmd_spec(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string what = argv[2];
-  Args a = parse_args(argc, argv, 3, {"tree"});
+  if (what != "rules" && what != "ioctls") return usage();
+  Args a = what == "rules" ? parse_args(argc, argv, 3, "spec rules", {.valued = {"tree"}, .flags = {"json"}})
+                           : parse_args(argc, argv, 3, "spec ioctls", {.valued = {}, .flags = {"json"}});
   const auto& cat = spec::Catalogue::get();
   if (what == "rules") {
     nlohmann::json rules = nlohmann::json::array();
@@ -139,7 +183,7 @@ int cmd_spec(int argc, char** argv) {
 }
 
 int cmd_model(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, {"kernel"});
+  Args a = parse_args(argc, argv, 2, "model", {.valued = {"kernel"}, .flags = {"json"}});
   if (a.positional.empty()) return usage();
   const auto config = config_for(a);
   nlohmann::json all = nlohmann::json::array();
@@ -166,7 +210,7 @@ int cmd_model(int argc, char** argv) {
 }
 
 int cmd_campaign(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, {"scenarios", "out", "kernel"});
+  Args a = parse_args(argc, argv, 2, "campaign", {.valued = {"scenarios", "out", "kernel"}, .flags = {}});
   const auto config = config_for(a);
   const std::string dir = a.get("scenarios", "conformance/scenarios");
   const std::string out = a.get("out", "reports/latest.json");
@@ -210,7 +254,7 @@ harness::KernelRequest kernel_request(const Args& a, const std::string& version_
 int cmd_kernel(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string what = argv[2];
-  Args a = parse_args(argc, argv, 3, {"version", "tree", "bzimage", "config"});
+  Args a = parse_args(argc, argv, 3, "kernel", {.valued = {"version", "tree", "bzimage", "config"}, .flags = {}});
   auto req = kernel_request(a, "version");
   if (what == "path") {
     std::cout << harness::kernel_dir(req).string() << "\n";
@@ -229,7 +273,9 @@ int cmd_kernel(int argc, char** argv) {
 }
 
 int cmd_run(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, {"kernel", "tree", "bzimage", "config", "scenarios", "out", "timeout", "work-dir"});
+  Args a = parse_args(argc, argv, 2, "run",
+                      {.valued = {"kernel", "tree", "bzimage", "config", "scenarios", "out", "timeout", "work-dir"},
+                       .flags = {}});
   auto req = kernel_request(a, "kernel");
   const std::string out = a.get("out", "reports/latest.json");
   auto scenarios = conformance::load_scenarios(a.get("scenarios", "conformance/scenarios"));
@@ -268,7 +314,9 @@ int cmd_run(int argc, char** argv) {
 }
 
 int cmd_verify(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, {"depth", "invariant", "mutant", "out-dir", "timeout"});
+  Args a = parse_args(argc, argv, 2, "verify",
+                      {.valued = {"depth", "invariant", "mutant", "out-dir", "timeout"},
+                       .flags = {"json", "no-induction"}});
   smt::VerifyOptions o;
   o.depth = std::stoi(a.get("depth", "6"));
   o.timeout_ms = static_cast<unsigned>(std::stoul(a.get("timeout", "120")) * 1000);
@@ -328,7 +376,7 @@ int cmd_verify(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
-  // --help anywhere: the usage, never a run (options are otherwise parsed loosely).
+  // --help anywhere: the usage, never a run, even next to a mistaken option.
   for (int i = 1; i < argc; i++)
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") return usage(), kExitOk;
   const std::string cmd = argv[1];
@@ -339,6 +387,8 @@ int main(int argc, char** argv) {
     if (cmd == "kernel") return cmd_kernel(argc, argv);
     if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "verify") return cmd_verify(argc, argv);
+  } catch (const UsageError& e) {
+    return usage_error(e);
   } catch (const conformance::ScenarioError& e) {
     std::cerr << "ioconform: scenario error: " << e.what() << "\n";
     return kExitUsage;
