@@ -29,13 +29,14 @@ const char* to_string(Mutant m) {
     case Mutant::destroy_ignores_reference: return "destroy_ignores_reference";
     case Mutant::attach_ignores_reserved: return "attach_ignores_reserved";
     case Mutant::attach_ignores_group: return "attach_ignores_group";
+    case Mutant::copy_accepts_partial_area: return "copy_accepts_partial_area";
   }
   return "?";
 }
 
 std::vector<Mutant> all_mutants() {
   return {Mutant::unmap_skips_domain, Mutant::pin_leak_on_failure, Mutant::destroy_ignores_reference,
-          Mutant::attach_ignores_reserved, Mutant::attach_ignores_group};
+          Mutant::attach_ignores_reserved, Mutant::attach_ignores_group, Mutant::copy_accepts_partial_area};
 }
 
 std::optional<Mutant> mutant_from_string(const std::string& s) {
@@ -46,8 +47,7 @@ std::optional<Mutant> mutant_from_string(const std::string& s) {
 }
 
 std::vector<UnencodedMutant> unencoded_mutants() {
-  return {{"copy_accepts_partial_area", "IOMMU_IOAS_COPY is not in the SMT fragment yet"},
-          {"pasid_dma_falls_back_to_rid", "PASID attach is not modelled yet"}};
+  return {{"pasid_dma_falls_back_to_rid", "PASID attach is not modelled yet"}};
 }
 
 SymState Encoding::initial(const Expr& grouped) const {
@@ -56,7 +56,10 @@ SymState Encoding::initial(const Expr& grouped) const {
   const SymArea e{boolean(false), bv(0), bv(0), bv(0), bv(0)};
   const std::array<SymArea, kSlots> row{e, e, e};
   const std::array<Expr, kSlots> zeros{bv(0), bv(0), bv(0)};
-  return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, grouped, {zeros, zeros}};
+  const SymPagesRef p{bv(0), boolean(false), bv(0), bv(0), bv(0)};
+  const std::array<SymPagesRef, kSlots> prow{p, p, p};
+  return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, grouped, {zeros, zeros},
+                  {prow, prow}, bv(0)};
 }
 
 SymState Encoding::fresh_state(const std::string& p) const {
@@ -74,22 +77,33 @@ SymState Encoding::fresh_state(const std::string& p) const {
   }
   for (int d = 0; d < kDevices; d++) s.att[d] = Expr::bv_var(ctx, p + ".att" + std::to_string(d));
   for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) s.npinned[i][k] = Expr::bv_var(ctx, p + ".npinned" + std::to_string(i) + std::to_string(k));
+    for (int k = 0; k < kSlots; k++) {
+      const std::string n = p + ".p" + std::to_string(i) + std::to_string(k);
+      s.npinned[i][k] = Expr::bv_var(ctx, p + ".npinned" + std::to_string(i) + std::to_string(k));
+      s.pages_of[i][k] = SymPagesRef{Expr::bv_var(ctx, n + ".id"), Expr::bool_var(ctx, n + ".writable"),
+                                     Expr::bv_var(ctx, n + ".first"), Expr::bv_var(ctx, n + ".last"),
+                                     Expr::bv_var(ctx, n + ".area_last")};
+    }
+  s.pages_seq = Expr::bv_var(ctx, p + ".pages_seq");
   return s;
 }
 
 SymOp Encoding::fresh_op(const std::string& p) const {
   auto v = [&](const char* n) { return Expr::bv_var(ctx, p + "." + n); };
-  return SymOp{v("kind"), v("id"), v("dev"), v("iova"), v("length"), v("off"), v("flags")};
+  return SymOp{v("kind"), v("id"), v("dev"), v("iova"), v("length"), v("off"), v("flags"), v("src_id"), v("src_iova")};
 }
 
 Expr Encoding::op_in_domain(const SymState& s, const SymOp& op) const {
   // kind in range; fixed maps only; flags fit the u32 field; a buffer offset
   // inside buf0 (the VA is buf0's VA + off, so every scenario the solver writes
   // can be replayed on the kernel).
-  Expr id_ok = op.id == bv(0) || op.id == bv(kFirstDeviceId) || op.id == bv(kFirstDeviceId + 1);
-  for (int i = 0; i < kIoas; i++) id_ok = id_ok || (op.id == bv(kFirstIoasId + i) && s.alive[i]);
-  return op.kind.ult(bv(kOpKinds)) && id_ok && op.dev.ult(bv(kDevices)) && ((op.flags & bv(kFixed)) == bv(kFixed)) &&
+  auto id_ok = [&](const Expr& id) {
+    Expr ok = id == bv(0) || id == bv(kFirstDeviceId) || id == bv(kFirstDeviceId + 1);
+    for (int i = 0; i < kIoas; i++) ok = ok || (id == bv(kFirstIoasId + i) && s.alive[i]);
+    return ok;
+  };
+  return op.kind.ult(bv(kOpKinds)) && id_ok(op.id) && id_ok(op.src_id) && op.dev.ult(bv(kDevices)) &&
+         ((op.flags & bv(kFixed)) == bv(kFixed)) &&
          op.flags.ult(bv(std::uint64_t{1} << 32)) && op.off.ult(bv(buf_len));
 }
 
@@ -107,9 +121,40 @@ Expr Encoding::has_domain(const SymState& s, int i) const {
 }
 
 Expr Encoding::total_pinned(const SymState& s) const {
+  // The per-area counts hold each filled area's pages; areas sharing a pages
+  // object pin a page once, so the union is taken per pages object by
+  // inclusion-exclusion over every set of two or more areas with one pages
+  // object: (-1)^(|S|+1) times the pages all of S cover.
   Expr sum = bv(0);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) sum = sum + s.npinned[i][k];
+  constexpr int kAreas = kIoas * kSlots;
+  // Areas that are certainly not pinned (a concrete state's empty slots, or
+  // slots of an IOAS without a domain) join no set: the agreement test
+  // evaluates this after every step, and most of the 57 sets fall away.
+  unsigned maybe_pinned = 0;
+  for (int n = 0; n < kAreas; n++)
+    if (!(s.areas[n / kSlots][n % kSlots].valid && has_domain(s, n / kSlots)).simplify().z3().is_false())
+      maybe_pinned |= 1u << n;
+  for (unsigned set = 1; set < (1u << kAreas); set++) {
+    const int size = __builtin_popcount(set);
+    if (size < 2 || (set & ~maybe_pinned)) continue;
+    Expr counted = boolean(true), first = bv(0), last = bv(~std::uint64_t{0});
+    std::optional<Expr> id;
+    for (int n = 0; n < kAreas; n++) {
+      if (!((set >> n) & 1)) continue;
+      const int i = n / kSlots, k = n % kSlots;
+      const SymArea& a = s.areas[i][k];
+      counted = counted && a.valid && has_domain(s, i);
+      if (id) counted = counted && s.pages_of[i][k].id == *id;
+      id = s.pages_of[i][k].id;
+      const Expr a_first = a.off.lshr(12), a_last = (a.off + (a.last - a.iova)).lshr(12);
+      first = ite(a_first.ugt(first), a_first, first);
+      last = ite(a_last.ult(last), a_last, last);
+    }
+    const Expr common = ite(counted && first.ule(last), last - first + bv(1), bv(0));
+    sum = size % 2 ? sum + common : sum - common;
+  }
   return sum;
 }
 
@@ -131,6 +176,11 @@ SymArea select(const SymArea& a, const SymArea& b, const Expr& c) {
           ite(c, a.prot, b.prot)};
 }
 
+SymPagesRef select(const SymPagesRef& a, const SymPagesRef& b, const Expr& c) {
+  return {ite(c, a.id, b.id), ite(c, a.writable, b.writable), ite(c, a.first, b.first), ite(c, a.last, b.last),
+          ite(c, a.area_last, b.area_last)};
+}
+
 SymState select(const SymState& a, const SymState& b, const Expr& c) {
   SymState r = b;
   for (int i = 0; i < kIoas; i++) {
@@ -142,8 +192,35 @@ SymState select(const SymState& a, const SymState& b, const Expr& c) {
   }
   for (int d = 0; d < kDevices; d++) r.att[d] = ite(c, a.att[d], b.att[d]);
   for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) r.npinned[i][k] = ite(c, a.npinned[i][k], b.npinned[i][k]);
+    for (int k = 0; k < kSlots; k++) {
+      r.npinned[i][k] = ite(c, a.npinned[i][k], b.npinned[i][k]);
+      r.pages_of[i][k] = select(a.pages_of[i][k], b.pages_of[i][k], c);
+    }
+  r.pages_seq = ite(c, a.pages_seq, b.pages_seq);
   return r;
+}
+
+// Puts `fresh` (with its pages object) into the first free slot of the op's
+// target IOAS and fills its domain, pinning the area's pages when the IOAS has
+// one, as iopt_map_pages() does; nothing when `failed`. False when every slot
+// of the target was full (outside the fragment). `here` receives, per slot, the
+// term saying the area goes there.
+Expr insert_area_into(const Encoding& enc, const std::array<Expr, kIoas>& is_target, const SymState& s, SymState& next,
+                      const Expr& failed, const SymArea& fresh, const SymPagesRef& pages_obj, SlotFlags& slot_here) {
+  Expr placed = failed;
+  for (int i = 0; i < kIoas; i++) {
+    for (int k = 0; k < kSlots; k++) {
+      Expr here = !placed && is_target[i] && !s.areas[i][k].valid;
+      slot_here[i][k] = here;
+      Expr fill = here && enc.has_domain(s, i);
+      next.areas[i][k] = select(fresh, s.areas[i][k], here);
+      next.pages_of[i][k] = select(pages_obj, s.pages_of[i][k], here);
+      next.domain[i][k] = select(fresh, s.domain[i][k], fill);
+      next.npinned[i][k] = ite(fill, s.npinned[i][k] + enc.pages(fresh), s.npinned[i][k]);
+      placed = placed || here;
+    }
+  }
+  return placed;
 }
 
 // A cascade of checks: the first failing one decides the errno.
@@ -171,11 +248,17 @@ Expr states_equal(const Encoding& enc, const SymState& a, const SymState& b, boo
   };
   for (int i = 0; i < kIoas; i++) {
     r = r && a.alive[i] == b.alive[i];
-    for (int k = 0; k < kSlots; k++)
+    for (int k = 0; k < kSlots; k++) {
+      const SymPagesRef &p = a.pages_of[i][k], &q = b.pages_of[i][k];
+      const Expr pages_same = p.id == q.id && p.writable == q.writable && p.first == q.first && p.last == q.last &&
+                              p.area_last == q.area_last;
       r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]) &&
-          a.npinned[i][k] == b.npinned[i][k];
+          a.npinned[i][k] == b.npinned[i][k] && (observable ? a.areas[i][k].valid.implies(pages_same) : pages_same);
+    }
   }
   for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
+  // pages_seq is an id allocator, not state anyone observes (and a failed op leaves it alone anyway).
+  if (!observable) r = r && a.pages_seq == b.pages_seq;
   return r && a.grouped == b.grouped;
 }
 }  // namespace
@@ -196,7 +279,12 @@ SymState Encoding::simplified(const SymState& s) const {
   for (int d = 0; d < kDevices; d++) r.att[d] = r.att[d].simplify();
   r.grouped = r.grouped.simplify();
   for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) r.npinned[i][k] = r.npinned[i][k].simplify();
+    for (int k = 0; k < kSlots; k++) {
+      r.npinned[i][k] = r.npinned[i][k].simplify();
+      SymPagesRef& p = r.pages_of[i][k];
+      p = {p.id.simplify(), p.writable.simplify(), p.first.simplify(), p.last.simplify(), p.area_last.simplify()};
+    }
+  r.pages_seq = r.pages_seq.simplify();
   return r;
 }
 
@@ -207,6 +295,14 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   std::array<Expr, kIoas> is_target{op.id == bv(kFirstIoasId), op.id == bv(kFirstIoasId + 1)};
   Expr target_alive = (is_target[0] && s.alive[0]) || (is_target[1] && s.alive[1]);
   Expr target_has_domain = (is_target[0] && has_domain(s, 0)) || (is_target[1] && has_domain(s, 1));
+  auto insert_area = [&](const SymState& from, SymState& next, const Expr& failed, const SymArea& fresh,
+                         const SymPagesRef& pages_obj, SlotFlags& slot_here) {
+    return insert_area_into(*this, is_target, from, next, failed, fresh, pages_obj, slot_here);
+  };
+  const Expr no_ = boolean(false);
+  SlotFlags map_here{{{no_, no_, no_}, {no_, no_, no_}}}, copy_here = map_here;
+  SymArea copy_src{no_, bv(0), bv(0), bv(0), bv(0)};
+  SlotFlags copy_src_slot = map_here;
 
   // ---- IOMMU_IOAS_MAP (fixed IOVA) --------------------------------------------------
   SymState map_next = s;
@@ -242,22 +338,101 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     map.add(((va_off & page_mask) & align_mask) != zero, EINVAL, ctx);                  // iopt_map.page_offset_unaligned
     map.add(target_has_domain && !backed, EFAULT, ctx);                                 // ioas_map.pin_failed
     if (abstract_map_guard) {
-      map.decided = Expr::bool_var(ctx, "map_guard_free");
+      // Free, except for the checks the pages object's span relies on: a map
+      // that succeeds has a length and a VA range that does not wrap.
+      map.decided = Expr::bool_var(ctx, "map_guard_free") || len == zero || va.add_overflows(len);
       map.err = ite(map.decided, bv(EINVAL), zero);
     }
-    // Insert into the first free slot of the target IOAS; fill its domain.
-    SymArea fresh{boolean(true), iova, last, va_off, prot};
-    Expr placed = map.decided;  // nothing is placed on failure
-    for (int i = 0; i < kIoas; i++) {
+    // A new pages object over exactly the mapped bytes (iopt_alloc_user_pages):
+    // its last byte is the area's.
+    const SymArea fresh{boolean(true), iova, last, va_off, prot};
+    const Expr area_last = va_off + (last - iova);
+    const SymPagesRef pages_obj{s.pages_seq + bv(1), (prot & bv(2)) != zero, va_off, area_last, area_last};
+    map_next.pages_seq = ite(map.decided, s.pages_seq, s.pages_seq + bv(1));
+    map_oob = !insert_area(s, map_next, map.decided, fresh, pages_obj, map_here);
+  }
+
+  // ---- IOMMU_IOAS_COPY (fixed dst IOVA, a range inside one source area) ---------------
+  // ioas.c:iommufd_ioas_copy(): the source's pages through iopt_get_pages(),
+  // then iopt_map_pages() into the destination, sharing the pages objects.
+  SymState copy_next = s;
+  Checks copy{zero, no};
+  Expr copy_oob = no;
+  {
+    const Expr& len = op.length;
+    const Expr& dst_iova = op.iova;
+    Expr prot = ite((op.flags & bv(kRead)) != zero, bv(1), zero) | ite((op.flags & bv(kWrite)) != zero, bv(2), zero);
+    std::array<Expr, kIoas> is_src{op.src_id == bv(kFirstIoasId), op.src_id == bv(kFirstIoasId + 1)};
+    Expr src_alive = (is_src[0] && s.alive[0]) || (is_src[1] && s.alive[1]);
+    copy.add((op.flags & ~bv(kFixed | kWrite | kRead)) != zero, EOPNOTSUPP, ctx);      // ioas_copy.flags_unsupported
+    copy.add(len == bv(kU64Max) || op.src_iova == bv(kU64Max) || dst_iova == bv(kU64Max), EOVERFLOW, ctx);  // ioas_copy.u64_max_argument
+    copy.add(prot == zero, EINVAL, ctx);                                                 // ioas_copy.no_access
+    copy.add(!src_alive, ENOENT, ctx);                                                   // object.ioas_not_found
+    copy.add(len == zero, EINVAL, ctx);                                                  // ioas_copy.length_zero
+    copy.add(op.src_iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                    // ioas_copy.src_wraps
+    // iopt_get_pages(): the area holding src_iova, and whether the range runs on
+    // past its end into an area that starts right after it.
+    const Expr src_last = op.src_iova + len - bv(1);
+    SymArea src{no, zero, zero, zero, zero};
+    SymPagesRef src_pages{zero, no, zero, zero, zero};
+    for (int i = 0; i < kIoas; i++)
       for (int k = 0; k < kSlots; k++) {
-        Expr here = !placed && is_target[i] && !s.areas[i][k].valid;
-        map_next.areas[i][k] = select(fresh, s.areas[i][k], here);
-        map_next.domain[i][k] = select(fresh, s.domain[i][k], here && has_domain(s, i));
-        map_next.npinned[i][k] = ite(here && has_domain(s, i), s.npinned[i][k] + pages(fresh), s.npinned[i][k]);
-        placed = placed || here;
+        const SymArea& a = s.areas[i][k];
+        Expr holds = is_src[i] && a.valid && a.iova.ule(op.src_iova) && op.src_iova.ule(a.last);
+        copy_src_slot[i][k] = holds;
+        src = select(a, src, holds);
+        src_pages = select(s.pages_of[i][k], src_pages, holds);
       }
+    copy_src = src;
+    const Expr runs_on = src.valid && src_last.ugt(src.last);
+    Expr next_contiguous = no;
+    for (int i = 0; i < kIoas; i++)
+      for (int k = 0; k < kSlots; k++) {
+        const SymArea& a = s.areas[i][k];
+        next_contiguous = next_contiguous || (is_src[i] && a.valid && a.iova == src.last + bv(1));
+      }
+    // The mutant takes the range from the first area as it is, gap or not.
+    const Expr gap = mutant == Mutant::copy_accepts_partial_area ? no : runs_on && !next_contiguous;
+    copy.add(!src.valid || gap, ENOENT, ctx);                                            // ioas_copy.src_not_contiguous
+    const Expr second_area = !copy.decided && runs_on && next_contiguous;                // outside the fragment
+    copy.add(!target_alive, ENOENT, ctx);                                                // object.ioas_not_found (dst)
+    // iopt_map_pages() into the destination, as MAP: alignment, IOVA, slice.
+    const Expr align_mask = ite(target_has_domain, page_mask, zero);
+    const Expr dst_last = dst_iova + len - bv(1);
+    Expr reserved_hit =
+        target_has_domain && (intersects(dst_iova, dst_last, bv(kMsiStart), bv(kMsiLast)) || dst_last.ugt(bv(kApertureEnd)));
+    Expr area_hit = no;
+    for (int i = 0; i < kIoas; i++)
+      for (int k = 0; k < kSlots; k++) {
+        const SymArea& a = s.areas[i][k];
+        area_hit = area_hit || (is_target[i] && a.valid && intersects(dst_iova, dst_last, a.iova, a.last));
+      }
+    const Expr slice_off = src.off + (op.src_iova - src.iova);  // buf0 offset of the first byte copied
+    Expr backed = !(slice_off.add_overflows(len)) && (slice_off + len).ule(bv(buf_len));
+    copy.add((len & align_mask) != zero, EINVAL, ctx);                                  // iopt_map.length_unaligned
+    copy.add((dst_iova & align_mask) != zero, EINVAL, ctx);                             // iopt_map.iova_unaligned
+    copy.add(dst_iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                      // iopt_map.iova_wraps
+    copy.add(reserved_hit, EINVAL, ctx);                                                 // iopt_map.iova_reserved
+    copy.add(area_hit, EEXIST, ctx);                                                     // iopt_map.iova_in_use
+    copy.add((prot & bv(2)) != zero && !src_pages.writable, EPERM, ctx);                // iopt_map.write_to_readonly_pages
+    copy.add(((slice_off & page_mask) & align_mask) != zero, EINVAL, ctx);              // iopt_map.page_offset_unaligned
+    copy.add(target_has_domain && !backed, EFAULT, ctx);                                // ioas_copy.pin_failed
+    if (abstract_map_guard) {
+      // Free, except for what the pages object's span relies on: a copy that
+      // succeeds found its source area and a range inside it (or, for the
+      // mutant, starting in it) that does not wrap.
+      // (A range running on into a contiguous area either failed earlier or is
+      // outside the fragment: no copy that succeeds has one.)
+      copy.decided = Expr::bool_var(ctx, "copy_guard_free") || !src.valid || gap || (runs_on && next_contiguous) ||
+                     len == zero || op.src_iova.add_overflows(len - bv(1));
+      copy.err = ite(copy.decided, bv(EINVAL), zero);
     }
-    map_oob = !placed;  // every slot of the target was full
+    const Expr failed = copy.decided || second_area;
+    SymPagesRef dst_pages = src_pages;  // shared: the same pages object
+    dst_pages.area_last = slice_off + (dst_last - dst_iova);
+    const Expr placed = insert_area(s, copy_next, failed, SymArea{boolean(true), dst_iova, dst_last, slice_off, prot},
+                                    dst_pages, copy_here);
+    copy_oob = second_area || !placed;
   }
 
   // ---- IOMMU_IOAS_UNMAP ---------------------------------------------------------------
@@ -413,12 +588,16 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
 
   // ---- choose by kind ------------------------------------------------------------------
   Expr is_map = op.kind == bv(kMap), is_unmap = op.kind == bv(kUnmap), is_attach = op.kind == bv(kAttach);
-  Expr is_detach = op.kind == bv(kDetach);
-  SymState next = select(map_next, select(unmap_next, select(attach_next, select(detach_next, destroy_next, is_detach),
-                                                             is_attach), is_unmap), is_map);
-  Expr err = ite(is_map, map.err, ite(is_unmap, unmap.err, ite(is_attach, attach.err, ite(is_detach, zero, destroy.err))));
-  return StepOut{next, err, ite(is_unmap && unmap.err == zero, unmapped, zero), is_map && !map.decided && map_oob,
-                 is_unmap && sticks, removed_by_unmap, unmap_start, unmap_last};
+  Expr is_detach = op.kind == bv(kDetach), is_copy = op.kind == bv(kCopy);
+  SymState next = select(map_next, select(unmap_next, select(attach_next, select(detach_next, select(copy_next, destroy_next, is_copy),
+                                                                                 is_detach), is_attach), is_unmap), is_map);
+  Expr err = ite(is_map, map.err,
+                 ite(is_unmap, unmap.err,
+                     ite(is_attach, attach.err, ite(is_detach, zero, ite(is_copy, copy.err, destroy.err)))));
+  Expr out_of_bound = (is_map && !map.decided && map_oob) || (is_copy && copy_oob);
+  return StepOut{next,           err,       ite(is_unmap && unmap.err == zero, unmapped, zero), out_of_bound,
+                 is_unmap && sticks, removed_by_unmap, unmap_start, unmap_last, map_here, copy_here, copy_src,
+                 copy_src_slot};
 }
 
 namespace {

@@ -5,9 +5,11 @@
 // first), two bound edu devices (ids 3 and 4, behind VT-d, either each in its
 // own IOMMU group or both in one: a symbolic platform bit), three area slots
 // per IOAS, one user buffer ("buf0"). Ops: fixed-IOVA
-// IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT,
-// reuse, replace), detach, IOMMU_DESTROY. Not in the fragment yet: COPY,
-// kernel-chosen IOVAs, ALLOW_IOVAS, manual HWPTs, PASID.
+// IOMMU_IOAS_MAP, fixed-IOVA IOMMU_IOAS_COPY of a range inside one source area
+// (a range running on into a second, contiguous area is outside the fragment),
+// IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT, reuse, replace),
+// detach, IOMMU_DESTROY. Not in the fragment yet: kernel-chosen IOVAs,
+// ALLOW_IOVAS, manual HWPTs, PASID.
 //
 // The domain (the IOMMU page table the hardware walks) is state of its own,
 // filled and unfilled by the ops as iopt_area_fill_domains()/unfill do, so a
@@ -35,6 +37,7 @@ enum class Mutant {
   destroy_ignores_reference,  // IOMMU_DESTROY of an IOAS ignores the attached device's reference
   attach_ignores_reserved,    // attach does not reserve/check the device's MSI window
   attach_ignores_group,       // attach puts a device in another domain than its group's
+  copy_accepts_partial_area,  // copy accepts a source range running past the end of its area
 };
 const char* to_string(Mutant m);
 std::optional<Mutant> mutant_from_string(const std::string& s);
@@ -51,6 +54,20 @@ struct SymArea {
   Expr valid, iova, last, off, prot;  // off: buffer offset of iova's byte; prot: 1 read | 2 write
 };
 
+// The pages object (struct iopt_pages) an area maps, as the area sees it. MAP
+// makes a new one over exactly the bytes it maps; COPY shares the source
+// area's. `first`/`last` are its bytes as buf0 offsets: an area may only
+// reference bytes of its pages object (pages.c reads them by index).
+struct SymPagesRef {
+  Expr id;        // distinct per pages object: areas sharing one pin a page once
+  Expr writable;  // Bool: made by a map with IOMMU_IOAS_MAP_WRITEABLE
+  Expr first, last;
+  // The buf0 offset of the area's own last byte, off + (last - iova), kept as
+  // state: I-PIN compares it with `last` without redoing that sum after every
+  // step (well-formedness proves it stays equal to the sum).
+  Expr area_last;
+};
+
 struct SymState {
   std::array<Expr, kIoas> alive;
   std::array<std::array<SymArea, kSlots>, kIoas> areas;
@@ -65,27 +82,41 @@ struct SymState {
   // (iopt_pages->npinned, updated incrementally by fill/unfill); the process's
   // total is their sum.
   std::array<std::array<Expr, kSlots>, kIoas> npinned;
+  std::array<std::array<SymPagesRef, kSlots>, kIoas> pages_of;  // each area slot's pages object
+  Expr pages_seq;  // the last pages-object id handed out (ids only need to be distinct)
 };
 
-enum OpKind : std::uint64_t { kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kOpKinds = 5 };
+enum OpKind : std::uint64_t {
+  kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kCopy = 5, kOpKinds = 6
+};
 
 struct SymOp {
-  Expr kind, id, dev, iova, length, off, flags;  // id: ioas_id / pt_id / destroy id; dev: 0 or 1
+  Expr kind, id, dev, iova, length, off, flags;  // id: ioas_id / pt_id / destroy id / COPY's dst; dev: 0 or 1
+  Expr src_id, src_iova;                         // COPY's source IOAS and IOVA (iova is its dst_iova)
 };
+
+using SlotFlags = std::array<std::array<Expr, kSlots>, kIoas>;
 
 struct StepOut {
   SymState next;
   Expr err;           // 0 or errno
   Expr unmapped;      // IOMMU_IOAS_UNMAP's length output
-  Expr out_of_bound;  // the op needed a fourth area slot: outside the fragment
+  Expr out_of_bound;  // the op needed a fourth area slot, or a copy a second source area: outside the fragment
   Expr sticks_out;    // the failed unmap removed some areas first (kernel exception to I-ATOMIC)
   // Which areas IOMMU_IOAS_UNMAP's branch removes (meaningful when the op is an
   // UNMAP): the very terms inside that branch's state and byte sum, so a proof
   // that splits by the set removed substitutes them there.
-  std::array<std::array<Expr, kSlots>, kIoas> unmap_removed;
+  SlotFlags unmap_removed;
   // The range IOMMU_IOAS_UNMAP's branch walks (meaningful for an UNMAP): the
   // byte-sum lemma's instance is stated over these very terms.
   Expr unmap_start, unmap_last;
+  // Which slot MAP's and COPY's branches put the new area in (each the
+  // branch's own terms, meaningful for its op kind), for the same kind of split.
+  SlotFlags map_inserted, copy_inserted;
+  // The source area COPY's branch found (the branch's own select over the
+  // slots): the copy-span lemma's instance is stated over its fields.
+  SymArea copy_src;
+  SlotFlags copy_src_slot;  // which slot copy_src selects (the select's own conditions)
 };
 
 struct Encoding {
@@ -127,6 +158,9 @@ struct Encoding {
   Expr domain_ioas(const SymState& s, const Expr& dev) const;
   Expr has_domain(const SymState& s, int i) const;
   Expr pages(const SymArea& a) const;  // user pages an area spans
+  // The process's pinned pages as the kernel counts them: per pages object,
+  // the union of the pages its filled areas cover. Exact for concrete states
+  // (the agreement test); the proofs state I-PIN per area instead.
   Expr total_pinned(const SymState& s) const;
   Expr equal(const SymState& a, const SymState& b) const;        // observably equal (invalid slots' fields ignored)
   Expr identical(const SymState& a, const SymState& b) const;    // every field equal (ties a fresh state to a term)

@@ -17,20 +17,22 @@ struct Trace {
   std::vector<SymState> states;  // states[t] before op t; states[depth] after the last
   std::vector<SymOp> ops;
   std::vector<StepOut> outs;
-  Expr constraints;
+  Expr constraints;                    // all steps
+  std::vector<Expr> constraints_up_to;  // [t]: steps 0..t only
 };
 
 // Each step's state is a fresh set of constants tied to the step's result by
 // equalities: the formula stays linear in the depth instead of nesting terms.
 Trace unroll(const Encoding& enc, int depth) {
   // The initial state leaves the group topology open: one run covers both.
-  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"))}, {}, {}, enc.boolean(true)};
+  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"))}, {}, {}, enc.boolean(true), {}};
   for (int t = 0; t < depth; t++) {
     SymOp op = enc.fresh_op("op" + std::to_string(t));
     StepOut out = enc.step(tr.states[t], op);
     SymState next = enc.fresh_state("s" + std::to_string(t + 1));
     tr.constraints = tr.constraints && enc.op_in_domain(tr.states[t], op) && !out.out_of_bound &&
                      enc.identical(next, out.next);
+    tr.constraints_up_to.push_back(tr.constraints);
     out.next = next;
     tr.ops.push_back(op);
     tr.outs.push_back(out);
@@ -53,13 +55,21 @@ Expr dma_violation(const Encoding& enc, const SymState& s, const Witness& w) {
   return w.dev.ult(enc.bv(kDevices)) && (ok_d != ok_a || (ok_d && off_d != off_a));
 }
 
-// I-PIN per pages object: each area's pages are pinned exactly while its IOAS
-// has a domain (the process's total is the sum, so it follows).
+// I-PIN per area: each area's pages are pinned exactly while its IOAS has a
+// domain (a pages object's count is the union over its areas, so it follows),
+// and an area references only bytes of its pages object: what a domain maps
+// is what the pages object pinned, never memory past it.
 Expr pin_violation(const Encoding& enc, const SymState& s) {
   Expr bad = enc.boolean(false);
   for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++)
-      bad = bad || s.npinned[i][k] != ite(enc.has_domain(s, i) && s.areas[i][k].valid, enc.pages(s.areas[i][k]), enc.bv(0));
+    for (int k = 0; k < kSlots; k++) {
+      const SymArea& a = s.areas[i][k];
+      const SymPagesRef& p = s.pages_of[i][k];
+      // Inside its pages object: from its first byte to its last, without wrapping.
+      const Expr inside_pages = p.first.ule(a.off) && a.off.ule(p.area_last) && p.area_last.ule(p.last);
+      bad = bad || s.npinned[i][k] != ite(enc.has_domain(s, i) && a.valid, enc.pages(a), enc.bv(0)) ||
+            (a.valid && !inside_pages);
+    }
   return bad;
 }
 
@@ -113,6 +123,18 @@ Expr group_violation(const Encoding& enc, const SymState& s) {
 // Well-formed states for induction: attachments name live IOASes, dead IOASes
 // hold nothing, and a group DMAs through one domain (I-GROUP, which the other
 // invariants' inductions need: a replace moves the sibling along).
+// The valid areas of an IOAS do not overlap (part of well-formedness).
+Expr areas_disjoint(const Encoding& enc, const SymState& s) {
+  Expr wf = enc.boolean(true);
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++)
+      for (int j = k + 1; j < kSlots; j++) {
+        const SymArea &a = s.areas[i][k], &b = s.areas[i][j];
+        wf = wf && (a.valid && b.valid).implies(a.last.ult(b.iova) || b.last.ult(a.iova));
+      }
+  return wf;
+}
+
 Expr well_formed(const Encoding& enc, const SymState& s) {
   Expr wf = enc.boolean(true);
   for (int d = 0; d < kDevices; d++) wf = wf && s.att[d].ule(enc.bv(kIoas));
@@ -120,12 +142,10 @@ Expr well_formed(const Encoding& enc, const SymState& s) {
     for (int k = 0; k < kSlots; k++) {
       const SymArea& a = s.areas[i][k];
       wf = wf && (!s.alive[i]).implies(!a.valid && !s.domain[i][k].valid) && a.valid.implies(a.iova.ule(a.last));
-      for (int j = k + 1; j < kSlots; j++) {
-        const SymArea& b = s.areas[i][j];
-        wf = wf && (a.valid && b.valid).implies(a.last.ult(b.iova) || b.last.ult(a.iova));
-      }
+      // The area's recorded last byte is its last byte (what I-PIN reads).
+      wf = wf && a.valid.implies(s.pages_of[i][k].area_last == a.off + (a.last - a.iova));
     }
-  return wf && !life_violation(enc, s) && !group_violation(enc, s);
+  return wf && areas_disjoint(enc, s) && !life_violation(enc, s) && !group_violation(enc, s);
 }
 
 // The domain mirrors the areas exactly when the IOAS has a domain: the inductive
@@ -193,6 +213,12 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
         break;
       case kDetach:
         out.push_back({{"op", "VFIO_DEVICE_DETACH_IOMMUFD_PT"}, {"args", {{"dev", devs[dev]}}}});
+        break;
+      case kCopy:
+        out.push_back({{"op", "IOMMU_IOAS_COPY"},
+                       {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", value(m, op.src_id)}, {"length", hex(value(m, op.length))},
+                                 {"dst_iova", hex(value(m, op.iova))}, {"src_iova", hex(value(m, op.src_iova))},
+                                 {"flags", value(m, op.flags)}}}});
         break;
       default:
         out.push_back({{"op", "IOMMU_DESTROY"}, {"args", {{"id", idv}}}});
@@ -269,6 +295,10 @@ static Expr fold(const Expr& e, const Pinned& pinned) {
 struct InductionCase {
   Expr cond;
   Pinned fixed;
+  // False for a case that disjoint areas alone exclude (every goal assumes
+  // well-formedness, which includes them): its query is then that and the
+  // condition, without the goal.
+  bool needs_goal = true;
 };
 
 // The cases of an UNMAP: its id names no IOAS, or it names IOAS i and removes
@@ -301,6 +331,32 @@ static std::vector<InductionCase> unmap_cases_by_removed_set(const Encoding& enc
     }
   }
   cases.push_back({!names_an_ioas, {}});
+  return cases;
+}
+
+// The cases of an op that inserts an area (MAP, COPY): which slot receives it,
+// or none; each pins the branch's slot flags, so the state's per-slot selects
+// fold to the new area or the old one. The flags exclude each other by
+// construction; the last case (two or more set) keeps the split exhaustive
+// without relying on that, and is refuted unfolded.
+static std::vector<InductionCase> insertion_cases(const Encoding& enc, const SlotFlags& inserted) {
+  std::vector<InductionCase> cases;
+  for (int n = -1; n < kIoas * kSlots; n++) {  // n == -1: no slot
+    Expr c = enc.boolean(true);
+    Pinned fixed;
+    for (int i = 0; i < kIoas; i++)
+      for (int k = 0; k < kSlots; k++) {
+        const bool here = i * kSlots + k == n;
+        c = c && inserted[i][k] == enc.boolean(here);
+        fixed.push_back({inserted[i][k], enc.boolean(here)});
+      }
+    cases.push_back({c, fixed});
+  }
+  Expr two_or_more = enc.boolean(false);
+  for (int n = 0; n < kIoas * kSlots; n++)
+    for (int m = n + 1; m < kIoas * kSlots; m++)
+      two_or_more = two_or_more || (inserted[n / kSlots][n % kSlots] && inserted[m / kSlots][m % kSlots]);
+  cases.push_back({two_or_more, {}});
   return cases;
 }
 
@@ -358,6 +414,71 @@ static Expr byte_sum_instance(const Encoding& enc, const SymState& s, const Step
   return premise.implies(sum != enc.bv(0));
 }
 
+// The copy-span lemma: a range [x, x + len - 1] inside a source area [I, L]
+// whose bytes start at buffer offset o (and do not wrap) is copied to bytes
+// that lie inside the area's: slice o + (x - I), last byte slice + ((d + len -
+// 1) - d) for the destination IOVA d, both within [o, o + (L - I)]. Inside a
+// COPY query the solver does not find this chain of no-wrap comparisons within
+// 60 s. Each COPY query of I-PIN assumes its instance for the step's own
+// source area and arguments: an instance of a valid formula, so sound.
+struct CopySpanTerms {
+  Expr o, iova, last, x, len, d;
+};
+static Expr copy_span_claim(const CopySpanTerms& t) {
+  const Expr one = Expr::bv(t.o.ctx(), 1);
+  const Expr area_end = t.o + (t.last - t.iova);
+  const Expr slice = t.o + (t.x - t.iova);
+  const Expr slice_last = slice + ((t.d + t.len - one) - t.d);
+  const Expr premise = t.o.ule(area_end) && t.iova.ule(t.x) && t.x.ule(t.last) && t.len != Expr::bv(t.o.ctx(), 0) &&
+                       !t.x.add_overflows(t.len - one) && (t.x + t.len - one).ule(t.last);
+  return premise.implies(t.o.ule(slice) && slice.ule(slice_last) && slice_last.ule(area_end));
+}
+// Bit-blasted, even alone, the lemma does not prove within 60 s (comparisons
+// of sums are hard for SAT). So it is proved over the integers, with every
+// bit-vector operation of copy_span_claim() written out exactly: each result
+// is the integer in [0, 2^64) that a + b - k*2^64 (or a - b + k*2^64) gives
+// for some k in {0, 1}, which is bvadd/bvsub; bvule is <= on those naturals.
+// The query is linear.
+static bool copy_span_lemma_holds(z3::context& ctx, const z3::params& p, InvariantResult& r) {
+  z3::solver s(ctx);
+  s.set(p);
+  const z3::expr two64 = ctx.int_val("18446744073709551616");
+  int fresh = 0;
+  auto u64 = [&](const std::string& name) {
+    z3::expr v = ctx.int_const(("copy_lemma." + name).c_str());
+    s.add(v >= 0 && v < two64);
+    return v;
+  };
+  auto wrap = [&]() {
+    z3::expr k = ctx.int_const(("copy_lemma.k" + std::to_string(fresh++)).c_str());
+    s.add(k == 0 || k == 1);
+    return k;
+  };
+  auto add = [&](const z3::expr& a, const z3::expr& b) {
+    z3::expr r = u64("add" + std::to_string(fresh));
+    s.add(r == a + b - wrap() * two64);
+    return r;
+  };
+  auto sub = [&](const z3::expr& a, const z3::expr& b) {
+    z3::expr r = u64("sub" + std::to_string(fresh));
+    s.add(r == a - b + wrap() * two64);
+    return r;
+  };
+  const z3::expr o = u64("o"), iova = u64("iova"), last = u64("last"), x = u64("x"), len = u64("len"), d = u64("d");
+  const z3::expr one = ctx.int_val(1);
+  // The terms of copy_span_claim(), operation by operation.
+  const z3::expr area_end = add(o, sub(last, iova));
+  const z3::expr slice = add(o, sub(x, iova));
+  const z3::expr slice_last = add(slice, sub(sub(add(d, len), one), d));
+  const z3::expr len_1 = sub(len, one);
+  const z3::expr x_no_wrap = !(add(x, len_1) < x);  // !x.add_overflows(len - 1)
+  const z3::expr x_last = sub(add(x, len), one);
+  s.add(o <= area_end && iova <= x && x <= last && len != 0 && x_no_wrap && x_last <= last);
+  s.add(!(o <= slice && slice <= slice_last && slice_last <= area_end));
+  return timed_check(s, "lemma over the integers: a copied range inside its source area copies bytes inside the "
+                        "area's bytes", r) == z3::unsat;
+}
+
 // Inv ∧ WF ∧ step ⇒ Inv' over a fully symbolic state, one query per op kind;
 // plus the vacuity check on a short trace from the initial state.
 InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& options) {
@@ -384,17 +505,23 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     SymState ws = enc.fresh_state("wf");
     SymOp wop = enc.fresh_op("wfop");
     StepOut wout = enc.step(ws, wop);
+    const Expr wf_goal = well_formed(enc, ws) && enc.op_in_domain(ws, wop) && !wout.out_of_bound &&
+                         !well_formed(enc, wout.next);
     for (std::uint64_t kind = 0; kind < kOpKinds; kind++) {
-      z3::solver wf(ctx);
-      wf.set(p);
-      wf.add((well_formed(enc, ws) && enc.op_in_domain(ws, wop) && !wout.out_of_bound && wop.kind == enc.bv(kind) &&
-              !well_formed(enc, wout.next)).z3());
-      const z3::check_result res = timed_check(wf, "well-formedness preserved by op kind " + std::to_string(kind), r);
-      if (res != z3::unsat) {
-        r.induction = res == z3::sat ? "failed" : "unknown";
-        r.reason = "well-formedness is not inductive for op kind " + std::to_string(kind) +
-                   (res == z3::sat ? "" : " (" + wf.reason_unknown() + ")");
-        return done();
+      std::vector<InductionCase> cases{{enc.boolean(true), {}}};
+      if (kind == kMap) cases = insertion_cases(enc, wout.map_inserted);
+      if (kind == kCopy) cases = insertion_cases(enc, wout.copy_inserted);
+      for (std::size_t c = 0; c < cases.size(); c++) {
+        z3::solver wf(ctx);
+        wf.set(p);
+        wf.add((fold(wf_goal, cases[c].fixed) && wop.kind == enc.bv(kind) && cases[c].cond).z3());
+        const std::string where = "op kind " + std::to_string(kind) + (cases.size() > 1 ? " case " + std::to_string(c) : "");
+        const z3::check_result res = timed_check(wf, "well-formedness preserved by " + where, r);
+        if (res != z3::unsat) {
+          r.induction = res == z3::sat ? "failed" : "unknown";
+          r.reason = "well-formedness is not inductive for " + where + (res == z3::sat ? "" : " (" + wf.reason_unknown() + ")");
+          return done();
+        }
       }
     }
     z3::solver init(ctx);
@@ -519,14 +646,55 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     }
     for (int i = 0; i < kIoas; i++) unmap_lemmas = unmap_lemmas && byte_sum_instance(enc, s0, out, i);
   }
+  Expr copy_lemmas = enc.boolean(true);
+  if (id == "I-PIN") {
+    if (!copy_span_lemma_holds(ctx, p, r)) {
+      r.induction = "unknown";
+      r.reason += (r.reason.empty() ? "" : "; ") + std::string("the copy-span lemma did not prove");
+      return done();
+    }
+    const SymArea& src = out.copy_src;
+    copy_lemmas = copy_span_claim({src.off, src.iova, src.last, op.src_iova, op.length, op.iova});
+  }
   for (std::uint64_t kind = 0; kind < kOpKinds && r.induction != "failed"; kind++) {
     std::vector<InductionCase> cases{{enc.boolean(true), {}}};
     if (id == "I-ATOMIC" && kind == kUnmap) cases = unmap_cases_by_removed_set(enc, op, out);
+    if (kind == kCopy) cases = insertion_cases(enc, out.copy_inserted);
+    // I-PIN's COPY cases need the source area's own fields, not the select
+    // over the slots: split each again by the slot the source is in. Every
+    // source-slot condition is a different slot's, so they exclude each other
+    // unless two valid areas overlap, which well-formedness rules out; the
+    // case with two or more set (refuted unfolded) keeps the split exhaustive.
+    if (id == "I-PIN" && kind == kCopy) {
+      std::vector<InductionCase> by_source;
+      const auto sources = insertion_cases(enc, out.copy_src_slot);
+      for (std::size_t j = 0; j < sources.size(); j++) {
+        const auto& src = sources[j];
+        if (j + 1 == sources.size()) {
+          // Two source slots hold src_iova: two overlapping areas, which WF
+          // excludes. One query per pair of slots, the smallest formulas.
+          const SlotFlags& holds = out.copy_src_slot;
+          for (int n = 0; n < kIoas * kSlots; n++)
+            for (int m = n + 1; m < kIoas * kSlots; m++)
+              by_source.push_back({holds[n / kSlots][n % kSlots] && holds[m / kSlots][m % kSlots], {}, false});
+          continue;
+        }
+        for (const auto& dst : cases) {
+          Pinned both = dst.fixed;
+          both.insert(both.end(), src.fixed.begin(), src.fixed.end());
+          by_source.push_back({dst.cond && src.cond, both});
+        }
+      }
+      cases = by_source;
+    }
     for (std::size_t c = 0; c < cases.size() && r.induction != "failed"; c++) {
       z3::solver ind(ctx);
       ind.set(p);
-      Expr lemmas = kind == kUnmap ? fold(unmap_lemmas, cases[c].fixed) : enc.boolean(true);
-      ind.add((fold(goal_failure, cases[c].fixed) && lemmas && op.kind == enc.bv(kind) && cases[c].cond).z3());
+      Expr lemmas = kind == kUnmap ? fold(unmap_lemmas, cases[c].fixed)
+                    : kind == kCopy ? fold(copy_lemmas, cases[c].fixed)
+                                    : enc.boolean(true);
+      const Expr goal = cases[c].needs_goal ? fold(goal_failure, cases[c].fixed) : areas_disjoint(enc, s0);
+      ind.add((goal && (cases[c].needs_goal ? lemmas : enc.boolean(true)) && op.kind == enc.bv(kind) && cases[c].cond).z3());
       const std::string where = "op kind " + std::to_string(kind) + (cases.size() > 1 ? " case " + std::to_string(c) : "");
       const z3::check_result ires = timed_check(ind, "step " + where, r);
       if (ires == z3::sat) {
@@ -600,12 +768,15 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
   }
   if (!vacuity_checked) r.vacuity_ok = vacuity_ok(enc, p);
   // Depth by depth: the shortest counterexample comes first, and a timeout still
-  // says how deep the bound holds.
-  z3::solver s(ctx);
-  s.set(p);
-  s.add(tr.constraints.z3());
+  // says how deep the bound holds. One solver per depth, never pushed: Z3 then
+  // preprocesses the whole query (solving the equalities that tie each step's
+  // fresh state to its terms, and rewriting the arithmetic) before bit-blasting;
+  // after a push it falls back to its incremental core, which sees through
+  // none of that (I-PIN at depth 1 took 58 s incrementally).
   for (int t = 0; t < options.depth; t++) {
-    s.push();
+    z3::solver s(ctx);
+    s.set(p);
+    s.add(tr.constraints_up_to[t].z3());
     Expr bad = violation_at[t];
     if (id == "I-DMA") {
       // The mirror fails here, or (it holds and) the device still sees something else:
@@ -621,7 +792,7 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
         // A mirror failure the model did not witness with a probe: ask for one.
         z3::solver s2(ctx);
         s2.set(p);
-        s2.add(tr.constraints.z3());
+        s2.add(tr.constraints_up_to[t].z3());
         s2.add(dma_violation(enc, tr.states[t + 1], witnesses[t]).z3());
         if (s2.check() == z3::sat) m = s2.get_model();
       }
@@ -637,7 +808,6 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
                   s.reason_unknown() + " (holds to depth " + std::to_string(t) + ")";
       return done();
     }
-    s.pop();
   }
   r.verdict = r.vacuity_ok ? "bounded" : "unknown";
   if (!r.vacuity_ok) r.reason = "vacuity check failed: no sequence maps into a domain under the constraints";

@@ -48,3 +48,9 @@ TEST(SmtInduction, AtomicFailsWhenAFailedAttachLeaksPins) {
 TEST(SmtInduction, GroupFailsWhenAttachIgnoresTheGroup) {
   expect_induction_fails(smt::Mutant::attach_ignores_group, "I-GROUP");
 }
+// The copy that reads past its source area breaks I-PIN's second half (an area
+// references only bytes of its pages object), with the guard abstracted as the
+// I-PIN induction does.
+TEST(SmtInduction, PinFailsWhenCopyAcceptsAPartialArea) {
+  expect_induction_fails(smt::Mutant::copy_accepts_partial_area, "I-PIN");
+}

@@ -30,6 +30,20 @@ TEST(SmtMutants, AttachIgnoringReservedRegionsIsKilledByIResv) { expect_killed(s
 
 TEST(SmtMutants, AttachIgnoringTheGroupIsKilledByIGroup) { expect_killed(smt::Mutant::attach_ignores_group, "I-GROUP", 3); }
 
+TEST(SmtMutants, CopyAcceptingAPartialAreaIsKilledByIPin) {
+  expect_killed(smt::Mutant::copy_accepts_partial_area, "I-PIN", 3);
+}
+
+// Every mutant the encoding knows has a test above that kills it; a new one
+// must get its own (this list is the mutants' enumeration, checked here).
+TEST(SmtMutants, EveryEncodedMutantIsListed) {
+  std::vector<std::string> names;
+  for (smt::Mutant m : smt::all_mutants()) names.push_back(smt::to_string(m));
+  EXPECT_EQ(names, (std::vector<std::string>{"unmap_skips_domain", "pin_leak_on_failure", "destroy_ignores_reference",
+                                             "attach_ignores_reserved", "attach_ignores_group",
+                                             "copy_accepts_partial_area"}));
+}
+
 TEST(SmtMutants, TheCorrectSemanticsHasNoShallowCounterexample) {
   smt::VerifyOptions o;
   o.depth = 2;
