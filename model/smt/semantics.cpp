@@ -299,10 +299,26 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
                          const SymPagesRef& pages_obj, SlotFlags& slot_here) {
     return insert_area_into(*this, is_target, from, next, failed, fresh, pages_obj, slot_here);
   };
-  const Expr no_ = boolean(false);
-  SlotFlags map_here{{{no_, no_, no_}, {no_, no_, no_}}}, copy_here = map_here;
-  SymArea copy_src{no_, bv(0), bv(0), bv(0), bv(0)};
+  SlotFlags map_here{{{no, no, no}, {no, no, no}}}, copy_here = map_here;
+  SymArea copy_src{no, zero, zero, zero, zero};
   SlotFlags copy_src_slot = map_here;
+  // MAP's and COPY's common parts (iopt_map_pages()): the access the flags
+  // ask for (1 read | 2 write), and the checks on the IOVA range [iova, last]
+  // in the target IOAS: a reserved region or beyond the aperture when it has a
+  // domain, and an area already there.
+  const Expr prot = ite((op.flags & bv(kRead)) != zero, bv(1), zero) | ite((op.flags & bv(kWrite)) != zero, bv(2), zero);
+  auto reserved_hit = [&](const Expr& iova, const Expr& last) {
+    return target_has_domain && (intersects(iova, last, bv(kMsiStart), bv(kMsiLast)) || last.ugt(bv(kApertureEnd)));
+  };
+  auto area_hit = [&](const Expr& iova, const Expr& last) {
+    Expr hit = no;
+    for (int i = 0; i < kIoas; i++)
+      for (int k = 0; k < kSlots; k++) {
+        const SymArea& a = s.areas[i][k];
+        hit = hit || (is_target[i] && a.valid && intersects(iova, last, a.iova, a.last));
+      }
+    return hit;
+  };
 
   // ---- IOMMU_IOAS_MAP (fixed IOVA) --------------------------------------------------
   SymState map_next = s;
@@ -312,16 +328,8 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     const Expr& iova = op.iova;
     const Expr& len = op.length;
     Expr va_off = op.off;
-    Expr prot = ite((op.flags & bv(kRead)) != zero, bv(1), zero) | ite((op.flags & bv(kWrite)) != zero, bv(2), zero);
     Expr align_mask = ite(target_has_domain, page_mask, zero);  // iova_alignment 4096 with a VT-d domain, else 1
     Expr last = iova + len - bv(1);
-    Expr reserved_hit = target_has_domain && (intersects(iova, last, bv(kMsiStart), bv(kMsiLast)) || last.ugt(bv(kApertureEnd)));
-    Expr area_hit = no;
-    for (int i = 0; i < kIoas; i++)
-      for (int k = 0; k < kSlots; k++) {
-        const SymArea& a = s.areas[i][k];
-        area_hit = area_hit || (is_target[i] && a.valid && intersects(iova, last, a.iova, a.last));
-      }
     Expr backed = !(va_off.add_overflows(len)) && (va_off + len).ule(bv(buf_len));
     map.add((op.flags & ~bv(kFixed | kWrite | kRead)) != zero, EOPNOTSUPP, ctx);       // ioas_map.flags_unsupported
     map.add(iova == bv(kU64Max) || len == bv(kU64Max), EOVERFLOW, ctx);                 // ioas_map.u64_max_argument
@@ -333,8 +341,8 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     map.add((len & align_mask) != zero, EINVAL, ctx);                                   // iopt_map.length_unaligned
     map.add((iova & align_mask) != zero, EINVAL, ctx);                                  // iopt_map.iova_unaligned
     map.add(iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                           // iopt_map.iova_wraps
-    map.add(reserved_hit, EINVAL, ctx);                                                  // iopt_map.iova_reserved
-    map.add(area_hit, EEXIST, ctx);                                                      // iopt_map.iova_in_use
+    map.add(reserved_hit(iova, last), EINVAL, ctx);                                      // iopt_map.iova_reserved
+    map.add(area_hit(iova, last), EEXIST, ctx);                                          // iopt_map.iova_in_use
     map.add(((va_off & page_mask) & align_mask) != zero, EINVAL, ctx);                  // iopt_map.page_offset_unaligned
     map.add(target_has_domain && !backed, EFAULT, ctx);                                 // ioas_map.pin_failed
     if (abstract_map_guard) {
@@ -361,7 +369,6 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   {
     const Expr& len = op.length;
     const Expr& dst_iova = op.iova;
-    Expr prot = ite((op.flags & bv(kRead)) != zero, bv(1), zero) | ite((op.flags & bv(kWrite)) != zero, bv(2), zero);
     std::array<Expr, kIoas> is_src{op.src_id == bv(kFirstIoasId), op.src_id == bv(kFirstIoasId + 1)};
     Expr src_alive = (is_src[0] && s.alive[0]) || (is_src[1] && s.alive[1]);
     copy.add((op.flags & ~bv(kFixed | kWrite | kRead)) != zero, EOPNOTSUPP, ctx);      // ioas_copy.flags_unsupported
@@ -399,21 +406,13 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     // iopt_map_pages() into the destination, as MAP: alignment, IOVA, slice.
     const Expr align_mask = ite(target_has_domain, page_mask, zero);
     const Expr dst_last = dst_iova + len - bv(1);
-    Expr reserved_hit =
-        target_has_domain && (intersects(dst_iova, dst_last, bv(kMsiStart), bv(kMsiLast)) || dst_last.ugt(bv(kApertureEnd)));
-    Expr area_hit = no;
-    for (int i = 0; i < kIoas; i++)
-      for (int k = 0; k < kSlots; k++) {
-        const SymArea& a = s.areas[i][k];
-        area_hit = area_hit || (is_target[i] && a.valid && intersects(dst_iova, dst_last, a.iova, a.last));
-      }
     const Expr slice_off = src.off + (op.src_iova - src.iova);  // buf0 offset of the first byte copied
     Expr backed = !(slice_off.add_overflows(len)) && (slice_off + len).ule(bv(buf_len));
     copy.add((len & align_mask) != zero, EINVAL, ctx);                                  // iopt_map.length_unaligned
     copy.add((dst_iova & align_mask) != zero, EINVAL, ctx);                             // iopt_map.iova_unaligned
     copy.add(dst_iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                      // iopt_map.iova_wraps
-    copy.add(reserved_hit, EINVAL, ctx);                                                 // iopt_map.iova_reserved
-    copy.add(area_hit, EEXIST, ctx);                                                     // iopt_map.iova_in_use
+    copy.add(reserved_hit(dst_iova, dst_last), EINVAL, ctx);                             // iopt_map.iova_reserved
+    copy.add(area_hit(dst_iova, dst_last), EEXIST, ctx);                                 // iopt_map.iova_in_use
     copy.add((prot & bv(2)) != zero && !src_pages.writable, EPERM, ctx);                // iopt_map.write_to_readonly_pages
     copy.add(((slice_off & page_mask) & align_mask) != zero, EINVAL, ctx);              // iopt_map.page_offset_unaligned
     copy.add(target_has_domain && !backed, EFAULT, ctx);                                // ioas_copy.pin_failed
