@@ -17,22 +17,21 @@ struct Trace {
   std::vector<SymState> states;  // states[t] before op t; states[depth] after the last
   std::vector<SymOp> ops;
   std::vector<StepOut> outs;
-  Expr constraints;                    // all steps
-  std::vector<Expr> constraints_up_to;  // [t]: steps 0..t only
+  std::vector<Expr> constraints_up_to;  // [t]: steps 0..t; the last entry constrains the whole trace
 };
 
 // Each step's state is a fresh set of constants tied to the step's result by
 // equalities: the formula stays linear in the depth instead of nesting terms.
 Trace unroll(const Encoding& enc, int depth) {
   // The initial state leaves the group topology open: one run covers both.
-  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"))}, {}, {}, enc.boolean(true), {}};
+  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"))}, {}, {}, {}};
+  Expr constraints = enc.boolean(true);
   for (int t = 0; t < depth; t++) {
     SymOp op = enc.fresh_op("op" + std::to_string(t));
     StepOut out = enc.step(tr.states[t], op);
     SymState next = enc.fresh_state("s" + std::to_string(t + 1));
-    tr.constraints = tr.constraints && enc.op_in_domain(tr.states[t], op) && !out.out_of_bound &&
-                     enc.identical(next, out.next);
-    tr.constraints_up_to.push_back(tr.constraints);
+    constraints = constraints && enc.op_in_domain(tr.states[t], op) && !out.out_of_bound && enc.identical(next, out.next);
+    tr.constraints_up_to.push_back(constraints);
     out.next = next;
     tr.ops.push_back(op);
     tr.outs.push_back(out);
@@ -168,7 +167,7 @@ bool vacuity_ok(const Encoding& enc, const z3::params& p) {
   Trace tr = unroll(enc, 2);
   z3::solver v(enc.ctx);
   v.set(p);
-  v.add(tr.constraints.z3());
+  v.add(tr.constraints_up_to.back().z3());
   v.add((tr.ops[1].kind == enc.bv(kMap) && tr.outs[1].err == enc.bv(0) &&
          (enc.has_domain(tr.states[1], 0) || enc.has_domain(tr.states[1], 1))).z3());
   return v.check() == z3::sat;
