@@ -96,7 +96,7 @@ nlohmann::json resolve_args(const Step& step, const Bindings& bindings, const Bu
         ranges.push_back({{"start", resolve_value(r.at("start"), bindings, w)},
                           {"last", resolve_value(r.at("last"), bindings, w)}});
       out[field] = ranges;
-    } else if (field == "flags" && io) {
+    } else if ((field == "flags" || field == "dev_flags") && io) {  // dev_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS
       out[field] = resolve_named(v, io->flags, bindings, w);
     } else if (io && io->enums.contains(field)) {
       out[field] = resolve_named(v, io->enums[field], bindings, w);

@@ -6,6 +6,7 @@
 
 #include "model/device.h"
 #include "model/ioas.h"
+#include "spec/version.h"
 
 namespace ioconform::model {
 
@@ -28,9 +29,10 @@ const char* fill_fails_rule(const State& s, const Ioas& ioas) {
 
 }  // namespace
 
-Decision hwpt_paging_alloc(State& s, u32 ioas_id, Device* immediate_attach_dev, u32* hwpt_id) {
+Decision hwpt_paging_alloc(State& s, u32 ioas_id, Device& dev, bool immediate_attach, u32* hwpt_id,
+                           bool pasid_compat, u32 pasid) {
   const u32 id = s.objects.alloc(ObjType::HwptPaging);
-  s.hwpts[id] = Hwpt{ioas_id, false, {}};
+  s.hwpts[id] = Hwpt{ioas_id, false, {}, pasid_compat};
   Ioas& ioas = s.ioas.at(ioas_id);
   s.objects.find(ioas_id)->users++;  // refcount_inc(&ioas->obj.users)
   ioas.hwpts.push_back(id);
@@ -40,13 +42,14 @@ Decision hwpt_paging_alloc(State& s, u32 ioas_id, Device* immediate_attach_dev, 
     s.hwpts.erase(id);
     s.objects.erase(id);
   };
-  if (immediate_attach_dev) {
-    Decision d = hw_pagetable_attach(s, id, *immediate_attach_dev);
+  if (immediate_attach) {
+    Decision d = hw_pagetable_attach(s, id, dev, pasid);
     if (!d.ok()) return abort(), d;
   }
-  Decision d = ioas.iopt.table_add_domain(s.config.platform, id, fill_fails_rule(s, ioas));
+  // The domain is the device's IOMMU's: its page sizes and aperture.
+  Decision d = ioas.iopt.table_add_domain(s.platform_of(dev), id, fill_fails_rule(s, ioas));
   if (!d.ok()) {
-    if (immediate_attach_dev) hw_pagetable_detach(s, *immediate_attach_dev);
+    if (immediate_attach) hw_pagetable_detach(s, dev, pasid);
     if (s.hwpts.count(id)) abort();
     return d;
   }
@@ -65,26 +68,34 @@ void hwpt_paging_destroy(State& s, u32 hwpt_id) {
 }
 
 StepResult hwpt_alloc(State& s, const Op& op) {
-  constexpr u64 kDirtyTracking = 2, kFaultIdValid = 4;
+  constexpr u64 kDirtyTracking = 2, kFaultIdValid = 4, kPasid = 8;
   const u64 flags = op.arg("flags"), data_type = op.arg("data_type"), data_len = op.arg("data_len");
   if (op.arg("__reserved")) return from(fail("hwpt_alloc.reserved_nonzero"));
   if ((data_type == 0 && data_len) || (data_type != 0 && !data_len)) return from(fail("hwpt_alloc.data_len_mismatch"));
   Decision d = s.objects.get(static_cast<u32>(op.arg("dev_id")), ObjType::Device, "object.device_not_found");
   if (!d.ok()) return from(d);
+  Device& dev = *s.device_by_idev(static_cast<u32>(op.arg("dev_id")));
   const u32 pt_id = static_cast<u32>(op.arg("pt_id"));
   const Object* pt = s.objects.find(pt_id);
   if (!pt) return from(fail("hwpt_alloc.pt_not_found"));
   if (pt->type == ObjType::HwptPaging) return from(fail("hwpt_alloc.nested_unsupported"));
   if (pt->type != ObjType::Ioas) return from(fail("hwpt_alloc.pt_wrong_type"));
-  // iommufd_hwpt_paging_alloc() flag checks, against what VT-d in QEMU offers.
-  constexpr u64 kValid = 1 | kDirtyTracking | kFaultIdValid | 8;
-  if (flags & ~kValid) return from(fail("hwpt_alloc.flags_unknown"));
-  if (flags & kDirtyTracking) return from(fail("hwpt_alloc.dirty_tracking_unsupported"));
-  // NEST_PARENT, FAULT_ID_VALID and PASID depend on VT-d scalable mode and fault
-  // objects: not modelled yet, and a guessed errno would be worse than none.
-  if (flags) throw std::invalid_argument("IOMMU_HWPT_ALLOC: flags " + std::to_string(flags) + " are not modelled yet");
+  // iommufd_hwpt_paging_alloc() flag checks. IOMMU_HWPT_ALLOC_PASID came with
+  // PASID attach in 6.15; before it the flag is unknown.
+  const u64 valid = 1 | kDirtyTracking | kFaultIdValid |
+                    (spec::version_satisfies(s.config.version, ">=6.15") ? kPasid : 0);
+  if (flags & ~valid) return from(fail("hwpt_alloc.flags_unknown"));
+  if ((flags & kDirtyTracking) && !dev.mock) return from(fail("hwpt_alloc.dirty_tracking_unsupported"));
+  // NEST_PARENT, FAULT_ID_VALID and the mock's dirty tracking depend on VT-d
+  // scalable mode, fault objects and the mock's dirty ops: not modelled yet, and
+  // a guessed errno would be worse than none. PASID only marks the HWPT
+  // (hwpt->pasid_compat); both VT-d's second stage (the only one in QEMU's legacy
+  // mode, intel/iommu.c:intel_iommu_domain_alloc_second_stage) and the mock
+  // (selftest.c:mock_domain_alloc_paging_flags) accept it.
+  if (flags & ~kPasid)
+    throw std::invalid_argument("IOMMU_HWPT_ALLOC: flags " + std::to_string(flags) + " are not modelled yet");
   u32 id = 0;
-  d = hwpt_paging_alloc(s, pt_id, nullptr, &id);
+  d = hwpt_paging_alloc(s, pt_id, dev, false, &id, flags & kPasid);
   if (!d.ok()) return from(d);
   StepResult r;
   r.out["out_hwpt_id"] = id;

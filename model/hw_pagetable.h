@@ -14,9 +14,11 @@ namespace ioconform::model {
 StepResult hwpt_alloc(State& s, const Op& op);
 
 // iommufd_hwpt_paging_alloc(): allocates the object (id), takes the IOAS
-// reference, optionally attaches `dev` first (immediate_attach, the auto-domain
-// path) and adds the domain to the IOAS. On failure nothing remains, the id included.
-Decision hwpt_paging_alloc(State& s, u32 ioas_id, Device* immediate_attach_dev, u32* hwpt_id);
+// reference, optionally attaches `dev` at `pasid` first (immediate_attach, the
+// auto-domain path) and adds the domain (of `dev`'s IOMMU) to the IOAS. On
+// failure nothing remains, the id included.
+Decision hwpt_paging_alloc(State& s, u32 ioas_id, Device& dev, bool immediate_attach, u32* hwpt_id,
+                           bool pasid_compat = false, u32 pasid = 0);
 // Destroys a paging HWPT with no users: removes its domain from the IOAS.
 void hwpt_paging_destroy(State& s, u32 hwpt_id);
 

@@ -7,6 +7,7 @@
 #include "model/device.h"
 #include "model/hw_pagetable.h"
 #include "model/ioas.h"
+#include "model/selftest.h"
 #include "spec/catalogue.h"
 
 namespace ioconform::model {
@@ -29,8 +30,11 @@ void Model::add_device(const std::string& name, const std::string& group_label) 
   size_t group = state_.groups.size();
   for (size_t g = 0; g < state_.groups.size() && !group_label.empty(); g++)
     if (state_.groups[g].label == group_label) group = g;
-  if (group == state_.groups.size()) state_.groups.push_back(Group{group_label, 0, {}});
-  state_.devices.push_back(Device{name, group, 0, 0});
+  if (group == state_.groups.size()) state_.groups.push_back(Group{group_label, 0, {}, {}});
+  Device dev;
+  dev.name = name;
+  dev.group = group;
+  state_.devices.push_back(dev);
 }
 
 StepResult Model::apply(const Op& given) {
@@ -46,7 +50,7 @@ StepResult Model::apply(const Op& given) {
       op.args[f.name] = op.args[f.name].get<u64>() & ((u64{1} << (8 * f.size)) - 1);
   if (!io->since.empty() && !spec::version_satisfies(state_.config.version, io->since))
     return from(fail("ioctl.not_in_this_kernel"));
-  if (io->type == "iommufd") {
+  if (io->type == "iommufd" || io->type == "iommufd_test") {
     // With __trailing the caller places 8 more bytes after the struct, and the
     // size covers them unless the scenario says otherwise.
     const u64 size = op.arg("size", io->size + (op.has("__trailing") ? 8 : 0));
@@ -66,6 +70,13 @@ StepResult Model::apply(const Op& given) {
   if (op.name == "VFIO_DEVICE_BIND_IOMMUFD") return vfio_bind(state_, op);
   if (op.name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return vfio_attach(state_, op);
   if (op.name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return vfio_detach(state_, op);
+  if (op.name == "IOMMU_TEST_OP_MOCK_DOMAIN" || op.name == "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS")
+    return test_mock_domain(state_, op);
+  if (op.name == "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE") return test_mock_domain_replace(state_, op);
+  if (op.name == "IOMMU_TEST_OP_PASID_ATTACH") return test_pasid_attach(state_, op);
+  if (op.name == "IOMMU_TEST_OP_PASID_REPLACE") return test_pasid_replace(state_, op);
+  if (op.name == "IOMMU_TEST_OP_PASID_DETACH") return test_pasid_detach(state_, op);
+  if (op.name == "IOMMU_TEST_OP_PASID_CHECK_HWPT") return test_pasid_check_hwpt(state_, op);
   throw std::invalid_argument("op '" + op.name + "' is in the spec but not modelled");
 }
 
@@ -81,6 +92,9 @@ StepResult Model::destroy(const Op& op) {
       break;
     case ObjType::HwptPaging:
       hwpt_paging_destroy(state_, id);
+      break;
+    case ObjType::Selftest:
+      selftest_destroy(state_, id);
       break;
     case ObjType::Device:
     case ObjType::Access:

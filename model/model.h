@@ -31,6 +31,10 @@ class Model {
   Translation translate(const std::string& device, u64 iova, Access access) const {
     return model::translate(state_, device, std::nullopt, iova, access);
   }
+  // A DMA tagged with `pasid` (0 is the RID, as IOMMU_NO_PASID).
+  Translation translate(const std::string& device, u32 pasid, u64 iova, Access access) const {
+    return model::translate(state_, device, pasid, iova, access);
+  }
   const State& state() const { return state_; }
 
  private:

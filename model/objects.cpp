@@ -9,6 +9,7 @@ std::string_view to_string(ObjType t) {
     case ObjType::HwptPaging: return "hwpt_paging";
     case ObjType::Device: return "device";
     case ObjType::Access: return "access";
+    case ObjType::Selftest: return "selftest";
   }
   return "?";
 }

@@ -15,7 +15,8 @@
 
 namespace ioconform::model {
 
-enum class ObjType { Ioas, HwptPaging, Device, Access };
+// Selftest: IOMMUFD_OBJ_SELFTEST, the CONFIG_IOMMUFD_TEST object owning a mock device.
+enum class ObjType { Ioas, HwptPaging, Device, Access, Selftest };
 std::string_view to_string(ObjType t);
 
 struct Object {

@@ -32,6 +32,20 @@ struct Platform {
   bool write_implies_read = false;
 
   static Platform intel_vtd() { return {}; }
+  // The CONFIG_IOMMUFD_TEST mock IOMMU (drivers/iommu/iommufd/selftest.c): 2 KiB
+  // pages (MOCK_PAGE_SIZE; 6.12: MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2), the aperture
+  // [MOCK_APERTURE_START, MOCK_APERTURE_LAST] = [2^24, 2^31 - 1]
+  // (iommufd_test.h, set in mock_domain_alloc_pgtable / 6.12
+  // mock_domain_alloc_paging), and no reserved regions (mock_ops has no
+  // get_resv_regions).
+  static Platform mock() {
+    Platform p;
+    p.pgsize_min = 2048;
+    p.aperture_start = u64{1} << 24;
+    p.aperture_end = (u64{1} << 31) - 1;
+    p.device_resv = {};
+    return p;
+  }
 };
 
 }  // namespace ioconform::model

@@ -17,6 +17,24 @@ Device* State::device_by_idev(u32 idev_id) {
   return nullptr;
 }
 
+Device* State::device_by_stdev(u32 stdev_id) {
+  for (auto& d : devices)
+    if (stdev_id && d.stdev_id == stdev_id) return &d;
+  return nullptr;
+}
+
+const Platform& State::platform_of(const Device& dev) const {
+  static const Platform mock = Platform::mock();
+  return dev.mock ? mock : config.platform;
+}
+
+u32 State::pasid_domain(const Device& dev, u32 pasid) const {
+  const Group& group = group_of(dev);
+  if (pasid == 0) return group.hwpt_id;
+  auto it = group.pasid_attach.find(pasid);
+  return it == group.pasid_attach.end() ? 0 : it->second.hwpt_id;
+}
+
 u64 State::pinned_pages() const {
   // A pages object pins the union of the page indexes its areas in domain-backed
   // IOASes cover (iopt_area_fill_domains pins once per pages, shared by areas).

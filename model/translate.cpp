@@ -10,8 +10,6 @@ Translation translate(const State& s, const std::string& device, std::optional<u
   for (const auto& d : s.devices)
     if (d.name == device) dev = &d;
   if (!dev) return t.why = "no such device", t;
-  // PASID attach is not modelled yet: a PASID-tagged DMA has no domain.
-  if (pasid) return t.why = "no domain attached for this PASID", t;
   // The domain belongs to the IOMMU group: a device translates through the HWPT
   // its group is in, whether it attached itself, joined a sibling's attachment,
   // was carried along by a sibling's replace, or detached while a sibling stays
@@ -19,10 +17,20 @@ Translation translate(const State& s, const std::string& device, std::optional<u
   // A group with no attached member sits in the kernel's blocking domain (VFIO
   // claimed DMA ownership of the group at bind time, before that the default
   // domain is not reachable from userspace buffers either).
+  //
+  // A PASID-tagged DMA goes through the group's attachment at that PASID and
+  // nothing else: without one the PASID is in the blocked domain
+  // (iommu.c:iommu_detach_device_pasid -> iommu_remove_dev_pasid; the uAPI:
+  // "otherwise attaching a PASID will blocked", include/uapi/linux/iommufd.h at
+  // IOMMU_HWPT_ALLOC_PASID). It never falls back to the RID's domain.
+  const u32 pasid_value = pasid.value_or(0);
+  const u32 hwpt_id = s.pasid_domain(*dev, pasid_value);
   const Group& group = s.group_of(*dev);
-  if (!group.hwpt_id)
+  if (!hwpt_id) {
+    if (pasid_value) return t.why = "no domain attached for this PASID", t;
     return t.why = group.label.empty() ? "device not attached" : "no device of its IOMMU group is attached", t;
-  const Hwpt& hwpt = s.hwpts.at(group.hwpt_id);
+  }
+  const Hwpt& hwpt = s.hwpts.at(hwpt_id);
   const Ioas& ioas = s.ioas.at(hwpt.ioas_id);
   const Area* area = ioas.iopt.area_at(iova);
   if (!area) return t.why = "no area maps this IOVA", t;
