@@ -63,6 +63,7 @@ struct UsageError : std::invalid_argument {
 struct OptionSpec {
   std::vector<std::string> valued;  // --name VALUE
   std::vector<std::string> flags;   // --name
+  bool operands = false;            // takes plain arguments (files); else one is a mistake (`run -kernel 6.12`)
 };
 
 Args parse_args(int argc, char** argv, int from, const std::string& command, const OptionSpec& spec) {
@@ -73,6 +74,7 @@ Args parse_args(int argc, char** argv, int from, const std::string& command, con
   for (int i = from; i < argc; i++) {
     const std::string s = argv[i];
     if (!s.starts_with("--")) {
+      if (!spec.operands) throw UsageError(command, "unexpected argument '" + s + "'");
       a.positional.push_back(s);
       continue;
     }
@@ -90,6 +92,23 @@ Args parse_args(int argc, char** argv, int from, const std::string& command, con
     }
   }
   return a;
+}
+
+// --name N as a non-negative integer: "--depth six" is a usage error naming the
+// option, not std::stoi's bare "stoi".
+unsigned long number_option(const Args& a, const std::string& command, const std::string& k, unsigned long fallback) {
+  if (!a.has(k)) return fallback;
+  const std::string v = a.get(k, "");
+  size_t used = 0;
+  unsigned long n = 0;
+  try {
+    n = std::stoul(v, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || v[0] == '-')
+    throw UsageError(command, "option --" + k + " needs a non-negative integer, got '" + v + "'");
+  return n;
 }
 
 model::ModelConfig config_for(const Args& a) {
@@ -183,7 +202,7 @@ int cmd_spec(int argc, char** argv) {
 }
 
 int cmd_model(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, "model", {.valued = {"kernel"}, .flags = {"json"}});
+  Args a = parse_args(argc, argv, 2, "model", {.valued = {"kernel"}, .flags = {"json"}, .operands = true});
   if (a.positional.empty()) return usage();
   const auto config = config_for(a);
   nlohmann::json all = nlohmann::json::array();
@@ -289,7 +308,7 @@ int cmd_run(int argc, char** argv) {
   harness::CampaignOptions opts;
   opts.agent = IOCONFORM_AGENT_PATH;
   opts.work_dir = a.get("work-dir", (std::filesystem::temp_directory_path() / "ioconform-run").string());
-  opts.timeout_seconds = std::stoul(a.get("timeout", "900"));
+  opts.timeout_seconds = number_option(a, "run", "timeout", 900);
   if (!std::filesystem::exists(opts.agent)) {
     std::cerr << "ioconform: the guest agent is missing at " << opts.agent.string() << " (build the project)\n";
     return kExitInfra;
@@ -318,8 +337,8 @@ int cmd_verify(int argc, char** argv) {
                       {.valued = {"depth", "invariant", "mutant", "out-dir", "timeout"},
                        .flags = {"json", "no-induction"}});
   smt::VerifyOptions o;
-  o.depth = std::stoi(a.get("depth", "6"));
-  o.timeout_ms = static_cast<unsigned>(std::stoul(a.get("timeout", "120")) * 1000);
+  o.depth = static_cast<int>(number_option(a, "verify", "depth", 6));
+  o.timeout_ms = static_cast<unsigned>(number_option(a, "verify", "timeout", 120) * 1000);
   o.induction = !a.has("no-induction");
   std::vector<std::string> invariants = a.has("invariant") ? std::vector<std::string>{a.get("invariant", "")}
                                                            : smt::encoded_invariants();
