@@ -83,7 +83,7 @@ nlohmann::json resolve_args(const Step& step, const Bindings& bindings, const Bu
     if (field == "dev") {
       if (!v.is_string()) throw ScenarioError(w + ": must name a device");
       out[field] = v;
-    } else if (field == "user_va") {
+    } else if (field == "user_va" || field == "uptr") {  // uptr: IOMMU_TEST_OP_MD_CHECK_MAP
       out[field] = resolve_buffer_va(v, bindings, buffers, w);
     } else if (field == "fd" && v.is_string() && !v.get<std::string>().starts_with("$")) {
       int fd = buffers.fd(v.get<std::string>());

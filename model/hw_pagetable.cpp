@@ -32,7 +32,7 @@ const char* fill_fails_rule(const State& s, const Ioas& ioas) {
 Decision hwpt_paging_alloc(State& s, u32 ioas_id, Device& dev, bool immediate_attach, u32* hwpt_id,
                            bool pasid_compat, u32 pasid) {
   const u32 id = s.objects.alloc(ObjType::HwptPaging);
-  s.hwpts[id] = Hwpt{ioas_id, false, {}, pasid_compat};
+  s.hwpts[id] = Hwpt{ioas_id, false, {}, pasid_compat, dev.mock};
   Ioas& ioas = s.ioas.at(ioas_id);
   s.objects.find(ioas_id)->users++;  // refcount_inc(&ioas->obj.users)
   ioas.hwpts.push_back(id);

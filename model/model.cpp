@@ -77,6 +77,7 @@ StepResult Model::apply(const Op& given) {
   if (op.name == "IOMMU_TEST_OP_PASID_REPLACE") return test_pasid_replace(state_, op);
   if (op.name == "IOMMU_TEST_OP_PASID_DETACH") return test_pasid_detach(state_, op);
   if (op.name == "IOMMU_TEST_OP_PASID_CHECK_HWPT") return test_pasid_check_hwpt(state_, op);
+  if (op.name == "IOMMU_TEST_OP_MD_CHECK_MAP") return test_md_check_map(state_, op);
   throw std::invalid_argument("op '" + op.name + "' is in the spec but not modelled");
 }
 

@@ -26,6 +26,11 @@ StepResult test_pasid_attach(State& s, const Op& op);
 StepResult test_pasid_replace(State& s, const Op& op);
 StepResult test_pasid_detach(State& s, const Op& op);
 StepResult test_pasid_check_hwpt(State& s, const Op& op);
+// IOMMU_TEST_OP_MD_CHECK_MAP: whether each mock page (2 KiB) of
+// [iova, iova + length) in a mock HWPT's domain maps the same physical byte as
+// the user VA `uptr` does: the contents half of a PASID's translation (which
+// domain: PASID_CHECK_HWPT).
+StepResult test_md_check_map(State& s, const Op& op);
 // IOMMU_DESTROY of a selftest object (iommufd_selftest_destroy).
 void selftest_destroy(State& s, u32 stdev_id);
 

@@ -35,6 +35,7 @@ struct Hwpt {
   // may only move to one (device.c:iommufd_hwpt_pasid_compat). Automatic HWPTs
   // are allocated with flags 0, so never.
   bool pasid_compat = false;
+  bool mock_domain = false;  // allocated by the mock IOMMU (for a mock device), not VT-d
 };
 
 // One PASID's attachment in a group (struct iommufd_attach): the HWPT and the

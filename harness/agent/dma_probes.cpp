@@ -115,7 +115,7 @@ std::vector<uint8_t> fresh_token(uint64_t length) {
 // is attached to nothing.
 std::vector<uint8_t> read_back(ScenarioContext& ctx, const Probe& p) {
   std::optional<ScratchAttachment> scratch;
-  uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio).ioas();
+  uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio, p.dev->devid).ioas();
   std::vector<uint8_t> data;
   {
     ScratchWindow window(ctx.iommufd, ioas, p.iova, p.length);
@@ -142,7 +142,7 @@ std::vector<uint8_t> read_back(ScenarioContext& ctx, const Probe& p) {
 void load_token(ScenarioContext& ctx, const Probe& p, std::span<const uint8_t> token) {
   if (p.dev->group->hwpt && !p.ioas) return;
   std::optional<ScratchAttachment> scratch;
-  uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio).ioas();
+  uint32_t ioas = p.ioas ? *p.ioas : scratch.emplace(ctx.iommufd, *p.dev->vfio, p.dev->devid).ioas();
   {
     ScratchWindow window(ctx.iommufd, ioas, p.iova, p.length);
     if (!window.ok())

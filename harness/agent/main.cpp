@@ -16,6 +16,7 @@
 #include "kernel_log.h"
 #include "result_sink.h"
 #include "scenario_runner.h"
+#include "test_cmd.h"
 #include "vfio_device.h"
 
 int main(int argc, char** argv) {
@@ -45,13 +46,14 @@ int main(int argc, char** argv) {
     env.kernel_release = u.release;
     env.edu_bdfs = find_pci_devices(kEduVendor, kEduDevice);
     env.edus = place_edus(env.edu_bdfs);
+    env.iommufd_test = kernel_has_iommufd_test();
     env.kmsg = &kmsg;
     // The placement the scenarios' devices get mapped onto; the runner checks
     // from it that a grouped pair it asked for really shares a group.
     nlohmann::json groups = nlohmann::json::object();
     for (const auto& [bdf, group] : env.edus.iommu_group) groups[bdf] = group;
     sink.emit({{"type", "agent_start"}, {"kernel", env.kernel_release}, {"edu_devices", env.edu_bdfs},
-               {"edu_iommu_groups", groups}});
+               {"edu_iommu_groups", groups}, {"iommufd_test", env.iommufd_test}});
     for (const auto& sc : doc.at("scenarios")) run_scenario(sc, env, sink);
     sink.emit({{"type", "done"}});
   } catch (const std::exception& e) {

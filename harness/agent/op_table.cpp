@@ -1,4 +1,5 @@
-// find_op: op name -> handler. The names are the kernel's ioctl macro names.
+// find_op: op name -> handler. The names are the kernel's ioctl macro names
+// (IOMMU_TEST_CMD ops: the IOMMU_TEST_OP_* names of iommufd_test.h).
 #include <map>
 
 #include "ops.h"
@@ -20,6 +21,14 @@ OpHandler find_op(const std::string& op) {
       {"VFIO_DEVICE_BIND_IOMMUFD", op_vfio_bind_iommufd},
       {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", op_vfio_attach_pt},
       {"VFIO_DEVICE_DETACH_IOMMUFD_PT", op_vfio_detach_pt},
+      {"IOMMU_TEST_OP_MOCK_DOMAIN", op_test_mock_domain},
+      {"IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS", op_test_mock_domain_flags},
+      {"IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE", op_test_mock_domain_replace},
+      {"IOMMU_TEST_OP_MD_CHECK_MAP", op_test_md_check_map},
+      {"IOMMU_TEST_OP_PASID_ATTACH", op_test_pasid_attach},
+      {"IOMMU_TEST_OP_PASID_REPLACE", op_test_pasid_replace},
+      {"IOMMU_TEST_OP_PASID_DETACH", op_test_pasid_detach},
+      {"IOMMU_TEST_OP_PASID_CHECK_HWPT", op_test_pasid_check_hwpt},
       {"DMA_READ", op_dma_read},
       {"DMA_WRITE", op_dma_write},
   };

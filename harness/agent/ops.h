@@ -4,7 +4,8 @@
 // keys), issues the real ioctl with the kernel's own struct from the 7.2 uAPI
 // headers, and reports what the kernel answered. Handlers are grouped by uAPI
 // file: iommufd_ops.cpp (<linux/iommufd.h>), vfio_ops.cpp (<linux/vfio.h>),
-// dma_probes.cpp (edu DMA, no ioctl).
+// test_ops.cpp (IOMMU_TEST_CMD, the CONFIG_IOMMUFD_TEST mock ops, with the
+// agent's own copy of the struct: test_cmd.h), dma_probes.cpp (edu DMA, no ioctl).
 #pragma once
 
 #include <string>
@@ -34,6 +35,15 @@ StepOutcome op_hwpt_alloc(ScenarioContext&, StepArgs&);
 StepOutcome op_vfio_bind_iommufd(ScenarioContext&, StepArgs&);
 StepOutcome op_vfio_attach_pt(ScenarioContext&, StepArgs&);
 StepOutcome op_vfio_detach_pt(ScenarioContext&, StepArgs&);
+
+StepOutcome op_test_mock_domain(ScenarioContext&, StepArgs&);
+StepOutcome op_test_mock_domain_flags(ScenarioContext&, StepArgs&);
+StepOutcome op_test_mock_domain_replace(ScenarioContext&, StepArgs&);
+StepOutcome op_test_md_check_map(ScenarioContext&, StepArgs&);
+StepOutcome op_test_pasid_attach(ScenarioContext&, StepArgs&);
+StepOutcome op_test_pasid_replace(ScenarioContext&, StepArgs&);
+StepOutcome op_test_pasid_detach(ScenarioContext&, StepArgs&);
+StepOutcome op_test_pasid_check_hwpt(ScenarioContext&, StepArgs&);
 
 StepOutcome op_dma_read(ScenarioContext&, StepArgs&);
 StepOutcome op_dma_write(ScenarioContext&, StepArgs&);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "step_error.h"
+#include "test_cmd.h"
 
 namespace ioconform::agent {
 
@@ -18,7 +19,13 @@ std::optional<uint32_t> ObjectGraph::ioas_behind(uint32_t pt) const {
 }
 
 ScenarioContext::~ScenarioContext() {
-  // Devices first: closing a bound device fd unbinds it from this iommufd.
+  // PASIDs the mock devices still hold first (MockDevices): closing the fd
+  // with one attached makes the kernel WARN. PASID_DETACH answers 0 for a
+  // stdev that exists, and a destroyed stdev is no longer in the record.
+  if (iommufd >= 0)
+    for (const auto& [stdev, pasids] : mocks.all())
+      for (uint32_t pasid : pasids) test_pasid_detach(iommufd, stdev, pasid);
+  // Devices next: closing a bound device fd unbinds it from this iommufd.
   devices.clear();
   if (iommufd >= 0) ::close(iommufd);
 }

@@ -29,6 +29,7 @@ struct AgentEnvironment {
   std::string kernel_release;
   std::vector<std::string> edu_bdfs;  // the guest's edu devices, in bus order
   EduPlacement edus;                  // the same, by IOMMU group
+  bool iommufd_test = false;          // the kernel has IOMMU_TEST_CMD (test_cmd.h:kernel_has_iommufd_test)
   KernelLog* kmsg = nullptr;
 };
 

@@ -24,9 +24,17 @@
 // DeviceGroup). With the group blocked, the scratch attach moves the whole
 // group to the scratch domain and the detach puts it back to blocking, which
 // the siblings, attached to nothing, cannot tell.
+// A device holding a PASID (VFIO_DEVICE_ATTACH_IOMMUFD_PT flags PASID) while
+// its RID is detached cannot take the IOAS's automatic HWPT: it is not
+// PASID-compatible, so the RID attach fails EINVAL
+// (drivers/iommu/iommufd/device.c:iommufd_hwpt_pasid_compat:450-456). Then,
+// given the device's iommufd id, the scratch path allocates a HWPT with
+// IOMMU_HWPT_ALLOC_PASID on the scratch IOAS and attaches to that instead;
+// release() destroys it too, so the scenario's ids are again untouched.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "vfio_device.h"
 
@@ -36,7 +44,9 @@ class ScratchAttachment {
  public:
   // Allocate the scratch IOAS and attach `dev` to it; throws StepError (with
   // nothing left behind) if the kernel refuses.
-  ScratchAttachment(int iommufd, VfioDevice& dev);
+  // `devid`: the device's iommufd id (VFIO_DEVICE_BIND_IOMMUFD out_devid),
+  // for the PASID-compatible fallback.
+  ScratchAttachment(int iommufd, VfioDevice& dev, std::optional<uint32_t> devid);
   // Best effort teardown when release() was not reached (a StepError is on its
   // way out and stops the scenario anyway).
   ~ScratchAttachment();
@@ -51,12 +61,14 @@ class ScratchAttachment {
   void release();
 
  private:
-  int detach();   // 0 or errno
-  int destroy();  // 0 or errno
+  int attach(uint32_t pt);  // 0 or errno
+  int detach();             // 0 or errno
+  int destroy();            // 0 or errno
 
   int iommufd_;
   VfioDevice& dev_;
   uint32_t ioas_ = 0;
+  uint32_t hwpt_ = 0;  // the PASID-compatible HWPT, when the fallback made one
   bool attached_ = false;
   bool allocated_ = false;
 };

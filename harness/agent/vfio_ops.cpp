@@ -34,6 +34,7 @@ StepOutcome op_vfio_bind_iommufd(ScenarioContext& ctx, StepArgs& a) {
   if (r.err == 0) {
     r.out["out_devid"] = s.out_devid;
     dev.bound = true;
+    dev.devid = s.out_devid;
   }
   return r;
 }
@@ -56,6 +57,12 @@ StepOutcome op_vfio_attach_pt(ScenarioContext& ctx, StepArgs& a) {
       if (!dev.attached) ++dev.group->attached_members;
       dev.attached = true;
       dev.group->hwpt = s.pt_id;
+    } else if (s.pasid == 0) {
+      // The RID under another name (DeviceSlot::rid_via_pasid0); attaching it
+      // again is a replace (vfio_iommufd_physical_pasid_attach_ioas:194-195).
+      if (!dev.rid_via_pasid0) ++dev.group->attached_members;
+      dev.rid_via_pasid0 = true;
+      dev.group->hwpt = s.pt_id;
     }
   }
   return r;
@@ -71,6 +78,10 @@ StepOutcome op_vfio_detach_pt(ScenarioContext&, StepArgs& a) {
   // (drivers/vfio/iommufd.c:vfio_iommufd_physical_detach_ioas:177).
   if (r.err == 0 && !(s.flags & VFIO_DEVICE_DETACH_PASID) && dev.attached) {
     dev.attached = false;
+    if (--dev.group->attached_members == 0) dev.group->hwpt.reset();
+  }
+  if (r.err == 0 && (s.flags & VFIO_DEVICE_DETACH_PASID) && s.pasid == 0 && dev.rid_via_pasid0) {
+    dev.rid_via_pasid0 = false;
     if (--dev.group->attached_members == 0) dev.group->hwpt.reset();
   }
   return r;
