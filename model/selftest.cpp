@@ -24,6 +24,20 @@ Device* stdev_of(State& s, const Op& op, Decision* d) {
   return d->ok() ? s.device_by_stdev(id) : nullptr;
 }
 
+// iommufd_device_attach() or _replace() of the stdev's device at `pasid` to
+// `pt_id`, which answers the HWPT attached.
+StepResult change_attachment(State& s, const Op& op, u32 pasid, bool replace) {
+  Decision d;
+  Device* dev = stdev_of(s, op, &d);
+  if (!dev) return from(d);
+  u32 pt_id = static_cast<u32>(op.arg("pt_id"));
+  d = replace ? device_replace(s, *dev, pasid, &pt_id) : device_attach(s, *dev, pasid, &pt_id);
+  if (!d.ok()) return from(d);
+  StepResult r;
+  r.out["pt_id"] = pt_id;
+  return r;
+}
+
 }  // namespace
 
 StepResult test_mock_domain(State& s, const Op& op) {
@@ -85,42 +99,16 @@ StepResult test_mock_domain(State& s, const Op& op) {
   return r;
 }
 
-StepResult test_mock_domain_replace(State& s, const Op& op) {
-  Decision d;
-  Device* dev = stdev_of(s, op, &d);
-  if (!dev) return from(d);
-  u32 pt_id = static_cast<u32>(op.arg("pt_id"));
-  d = device_replace(s, *dev, 0, &pt_id);
-  if (!d.ok()) return from(d);
-  StepResult r;
-  r.out["pt_id"] = pt_id;
-  return r;
-}
+StepResult test_mock_domain_replace(State& s, const Op& op) { return change_attachment(s, op, 0, true); }
 
 StepResult test_pasid_attach(State& s, const Op& op) {
   if (!pasid_ops_exist(s)) return from(fail("test.op_unknown"));
-  Decision d;
-  Device* dev = stdev_of(s, op, &d);
-  if (!dev) return from(d);
-  u32 pt_id = static_cast<u32>(op.arg("pt_id"));
-  d = device_attach(s, *dev, static_cast<u32>(op.arg("pasid")), &pt_id);
-  if (!d.ok()) return from(d);
-  StepResult r;
-  r.out["pt_id"] = pt_id;
-  return r;
+  return change_attachment(s, op, static_cast<u32>(op.arg("pasid")), false);
 }
 
 StepResult test_pasid_replace(State& s, const Op& op) {
   if (!pasid_ops_exist(s)) return from(fail("test.op_unknown"));
-  Decision d;
-  Device* dev = stdev_of(s, op, &d);
-  if (!dev) return from(d);
-  u32 pt_id = static_cast<u32>(op.arg("pt_id"));
-  d = device_replace(s, *dev, static_cast<u32>(op.arg("pasid")), &pt_id);
-  if (!d.ok()) return from(d);
-  StepResult r;
-  r.out["pt_id"] = pt_id;
-  return r;
+  return change_attachment(s, op, static_cast<u32>(op.arg("pasid")), true);
 }
 
 StepResult test_pasid_detach(State& s, const Op& op) {

@@ -48,4 +48,24 @@ class ModelTest : public ::testing::Test {
   u64 buf = 0;
 };
 
+// dev0 and dev1 share group g0; dev2 is alone in its group; all three bound.
+// IOVA kGroupIova reaches buf0+0 through IOAS a and buf0+kOffsetInB through IOAS
+// b, so a translation tells which domain answered.
+constexpr u64 kGroupIova = 0x100000, kOffsetInB = 0x8000;
+
+class TwoIoasTest : public ModelTest {
+ protected:
+  TwoIoasTest() : ModelTest("g0") { m.add_device("dev2"); }
+  void SetUp() override {
+    a = ioas_alloc();
+    b = ioas_alloc();
+    ASSERT_EQ(map_fixed(a, buf, 0x2000, kGroupIova).err, 0);
+    ASSERT_EQ(map_fixed(b, buf + kOffsetInB, 0x2000, kGroupIova).err, 0);
+    d0 = bind("dev0");
+    d1 = bind("dev1");
+    d2 = bind("dev2");
+  }
+  u32 a = 0, b = 0, d0 = 0, d1 = 0, d2 = 0;
+};
+
 }  // namespace ioconform::model::testing

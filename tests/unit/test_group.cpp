@@ -14,24 +14,11 @@ using namespace ioconform::model::testing;
 
 namespace {
 
-constexpr u64 kIova = 0x100000, kOffsetInB = 0x8000;
+constexpr u64 kIova = kGroupIova;
 constexpr u64 kMsiWindow = 0xfee00000;  // Platform::device_resv on VT-d
 
-class IommuGroup : public ModelTest {
+class IommuGroup : public TwoIoasTest {
  protected:
-  IommuGroup() : ModelTest("g0") { m.add_device("dev2"); }
-
-  // IOAS a and b with the mappings above; dev0, dev1 (and dev2) bound.
-  void SetUp() override {
-    a = ioas_alloc();
-    b = ioas_alloc();
-    ASSERT_EQ(map_fixed(a, buf, 0x2000, kIova).err, 0);
-    ASSERT_EQ(map_fixed(b, buf + kOffsetInB, 0x2000, kIova).err, 0);
-    d0 = bind("dev0");
-    d1 = bind("dev1");
-    d2 = bind("dev2");
-  }
-
   // Where `dev`'s read of kIova lands: the buffer offset, or -1 for a fault.
   long long reaches(const std::string& dev) const {
     const Translation t = m.translate(dev, kIova, Access::Read);
@@ -59,8 +46,6 @@ class IommuGroup : public ModelTest {
     return v;
   }
   u32 pt(const StepResult& r) const { return r.out.at("pt_id").get<u32>(); }
-
-  u32 a = 0, b = 0, d0 = 0, d1 = 0, d2 = 0;
 };
 
 }  // namespace

@@ -1,8 +1,7 @@
 // PASID attach in the model (7.2): per group and PASID like the RID, only into
 // HWPTs made with IOMMU_HWPT_ALLOC_PASID, and a PASID-tagged DMA goes through
-// its own attachment or nowhere, never through the RID's domain. IOVA 0x100000
-// reaches buf0+0 through IOAS a and buf0+0x8000 through IOAS b, so a
-// translation tells which domain answered.
+// its own attachment or nowhere, never through the RID's domain (TwoIoasTest:
+// a translation tells which IOAS's domain answered).
 #include <gtest/gtest.h>
 
 #include "model_fixture.h"
@@ -12,22 +11,11 @@ using namespace ioconform::model::testing;
 
 namespace {
 
-constexpr u64 kIova = 0x100000, kOffsetInB = 0x8000;
+constexpr u64 kIova = kGroupIova;
 constexpr u64 kAttachPasid = 1, kHwptAllocPasid = 8;
 
-class Pasid : public ModelTest {
+class Pasid : public TwoIoasTest {
  protected:
-  Pasid() : ModelTest("g0") { m.add_device("dev2"); }
-
-  void SetUp() override {
-    a = ioas_alloc();
-    b = ioas_alloc();
-    ASSERT_EQ(map_fixed(a, buf, 0x2000, kIova).err, 0);
-    ASSERT_EQ(map_fixed(b, buf + kOffsetInB, 0x2000, kIova).err, 0);
-    d0 = bind("dev0");
-    d1 = bind("dev1");
-    d2 = bind("dev2");
-  }
   u32 compat_hwpt(u32 dev_id, u32 ioas) {
     auto r = op("IOMMU_HWPT_ALLOC", {{"dev_id", dev_id}, {"pt_id", ioas}, {"flags", kHwptAllocPasid}});
     EXPECT_EQ(r.err, 0) << r.rule;
@@ -43,8 +31,6 @@ class Pasid : public ModelTest {
     const Translation t = m.translate(dev, pasid, kIova, Access::Read);
     return t.ok ? static_cast<long long>(t.offset) : -1;
   }
-
-  u32 a = 0, b = 0, d0 = 0, d1 = 0, d2 = 0;
 };
 
 TEST_F(Pasid, AnUnattachedPasidIsBlockedEvenWithTheRidAttached) {
