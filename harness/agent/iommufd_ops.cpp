@@ -71,18 +71,12 @@ StepOutcome op_ioas_alloc(ScenarioContext& ctx, StepArgs& a) {
 
 // Destroying a mock device's stdev while it holds a PASID is the scenario's
 // to measure (the agent does not detach first), but the kernel WARNs on it
-// (scenario_context.h:MockDevices): the step then carries the kernel's new
-// WARNING records as observations.
+// (scenario_context.h:MockDevices): the step then carries the kernel's
+// WARNING lines (scenario_runner.cpp: `kernel_warnings`).
 StepOutcome op_destroy(ScenarioContext& ctx, StepArgs& a) {
   iommu_destroy s{};
   s.id = a.u32("id");
-  const bool pasids_held = !ctx.mocks.held_by(s.id).empty() && ctx.kmsg;
-  if (pasids_held) ctx.kmsg->take_new("");  // forget older records
   auto r = outcome(issue(ctx.iommufd, IOMMU_DESTROY, s, a, "size"));
-  if (pasids_held) {
-    r.observations = nlohmann::json::array();
-    for (auto& l : ctx.kmsg->take_new("WARNING")) r.observations.push_back(l);
-  }
   if (r.err == 0) {
     ctx.objects.destroyed(s.id);
     ctx.mocks.destroyed(s.id);

@@ -104,11 +104,6 @@ class MockDevices {
     auto it = pasids_.find(stdev);
     if (it != pasids_.end()) it->second.erase(pasid);
   }
-  // The PASIDs `id` holds if it is a stdev (empty otherwise).
-  std::set<uint32_t> held_by(uint32_t id) const {
-    auto it = pasids_.find(id);
-    return it == pasids_.end() ? std::set<uint32_t>{} : it->second;
-  }
   // IOMMU_DESTROY of `id` succeeded: a destroyed stdev can no longer be named.
   void destroyed(uint32_t id) { pasids_.erase(id); }
   const std::map<uint32_t, std::set<uint32_t>>& all() const { return pasids_; }

@@ -147,6 +147,12 @@ void run_scenario(const nlohmann::json& sc, const AgentEnvironment& env, ResultS
                              {"ret", r.ret}, {"errno", errno_name(r.err)}};
       if (!r.out.empty()) line["out"] = r.out;
       if (!r.observations.is_null()) line["observations"] = r.observations;
+      // A kernel WARN during the step is a kernel bug report of its own,
+      // whatever the errno (a probe reads the log itself while it runs).
+      if (ctx.kmsg) {
+        auto warnings = ctx.kmsg->take_new("WARNING:");
+        if (!warnings.empty()) line["kernel_warnings"] = warnings;
+      }
       line["us"] = us;
       sink.emit(line);
       if (r.err == 0) bind_outputs(ctx, step, r.out);

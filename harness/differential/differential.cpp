@@ -131,6 +131,14 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
       scenario_errors[line["scenario"]] = line.value("message", "");
   }
 
+  // Steps during which the kernel WARNed: a kernel bug whatever the verdict.
+  nlohmann::json kernel_warnings = nlohmann::json::array();
+  for (const auto& [scenario, by_step] : kernel_steps)
+    for (const auto& [step, line] : by_step)
+      if (line.contains("kernel_warnings"))
+        kernel_warnings.push_back({{"scenario", scenario}, {"step", step}, {"op", line.value("op", "")},
+                                   {"lines", line["kernel_warnings"]}});
+
   size_t steps = 0, agree = 0, mismatch = 0, indeterminate = 0, agent_errors = 0, probes = 0, probes_agree = 0;
   nlohmann::json mismatches = nlohmann::json::array();
   for (const auto* s : runnable) {
@@ -183,9 +191,10 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
       {"summary",
        {{"scenarios", runnable.size()}, {"steps", steps}, {"agree", agree}, {"mismatch", mismatch},
         {"indeterminate", indeterminate}, {"agent_errors", agent_errors}, {"dma_probes", probes},
-        {"dma_agree", probes_agree}, {"crashes", crashed ? 1 : 0}}},
+        {"dma_agree", probes_agree}, {"crashes", crashed ? 1 : 0}, {"kernel_warnings", kernel_warnings.size()}}},
       {"rules", reports::rule_coverage(report_scenarios)},
       {"mismatches", mismatches},
+      {"kernel_warnings", kernel_warnings},
       {"scenarios", report_scenarios}};
   return report;
 }

@@ -320,11 +320,15 @@ int cmd_run(int argc, char** argv) {
             << sum["agree"] << " agree, " << sum["mismatch"] << " mismatch, " << sum["indeterminate"] << " indeterminate, "
             << sum["agent_errors"] << " agent errors; DMA probes " << sum["dma_agree"] << "/" << sum["dma_probes"]
             << " agree; rules hit " << report["rules"]["hit"] << "/" << report["rules"]["total"] << "; guest "
-            << report["guest"]["status"].get<std::string>() << "; report: " << out << "\n";
+            << report["guest"]["status"].get<std::string>() << "; kernel warnings " << sum["kernel_warnings"]
+            << "; report: " << out << "\n";
   for (const auto& m : report["mismatches"])
     std::cout << "  MISMATCH " << m["scenario"].get<std::string>() << " step " << m["step"] << ": model "
               << m["model"]["errno"].dump() << " " << m["model"]["out"].dump() << " | kernel "
               << m["kernel"].value("errno", nlohmann::json()).dump() << " " << m["kernel"].value("out", nlohmann::json()).dump() << "\n";
+  for (const auto& w : report["kernel_warnings"])
+    std::cout << "  KERNEL WARNING " << w["scenario"].get<std::string>() << " step " << w["step"] << " ("
+              << w["op"].get<std::string>() << "): " << w["lines"][0].get<std::string>() << "\n";
   const std::string status = report["guest"]["status"];
   if (status == "qemu_failed" || status == "timeout") return kExitInfra;
   if (sum["mismatch"].get<size_t>() || sum["crashes"].get<int>() || sum["agent_errors"].get<size_t>()) return kExitMismatch;
