@@ -26,6 +26,18 @@ static void BM_Induction(benchmark::State& state, const char* invariant) {
   state.SetLabel(induction);
 }
 
+// A seeded bug's kill: the bounded search with the mutant, to the depth its
+// shortest counterexample needs (the label: the verdict and that depth).
+static void BM_MutantKill(benchmark::State& state, const char* invariant, smt::Mutant mutant) {
+  smt::VerifyOptions o;
+  o.depth = static_cast<int>(state.range(0));
+  o.mutant = mutant;
+  o.timeout_ms = 60000;
+  smt::InvariantResult r;
+  for (auto _ : state) r = smt::verify_invariant(invariant, o);
+  state.SetLabel(r.verdict + " at depth " + std::to_string(r.depth));
+}
+
 #define DEPTHS ->DenseRange(1, 3)->Iterations(1)->Unit(benchmark::kSecond)
 BENCHMARK_CAPTURE(BM_Bounded, I_LIFE, "I-LIFE") DEPTHS;
 BENCHMARK_CAPTURE(BM_Bounded, I_RESV, "I-RESV") DEPTHS;
@@ -42,4 +54,6 @@ BENCHMARK_CAPTURE(BM_Induction, I_DMA, "I-DMA") ONCE;
 BENCHMARK_CAPTURE(BM_Induction, I_PIN, "I-PIN") ONCE;
 BENCHMARK_CAPTURE(BM_Induction, I_ATOMIC, "I-ATOMIC") ONCE;
 BENCHMARK_CAPTURE(BM_Induction, I_GROUP, "I-GROUP") ONCE;
+BENCHMARK_CAPTURE(BM_MutantKill, pasid_dma_falls_back_to_rid_I_DMA, "I-DMA", smt::Mutant::pasid_dma_falls_back_to_rid)
+    ->Arg(2)->Iterations(1)->Unit(benchmark::kSecond);
 BENCHMARK_MAIN();

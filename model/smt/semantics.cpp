@@ -30,13 +30,15 @@ const char* to_string(Mutant m) {
     case Mutant::attach_ignores_reserved: return "attach_ignores_reserved";
     case Mutant::attach_ignores_group: return "attach_ignores_group";
     case Mutant::copy_accepts_partial_area: return "copy_accepts_partial_area";
+    case Mutant::pasid_dma_falls_back_to_rid: return "pasid_dma_falls_back_to_rid";
   }
   return "?";
 }
 
 std::vector<Mutant> all_mutants() {
   return {Mutant::unmap_skips_domain, Mutant::pin_leak_on_failure, Mutant::destroy_ignores_reference,
-          Mutant::attach_ignores_reserved, Mutant::attach_ignores_group, Mutant::copy_accepts_partial_area};
+          Mutant::attach_ignores_reserved, Mutant::attach_ignores_group, Mutant::copy_accepts_partial_area,
+          Mutant::pasid_dma_falls_back_to_rid};
 }
 
 std::optional<Mutant> mutant_from_string(const std::string& s) {
@@ -46,9 +48,7 @@ std::optional<Mutant> mutant_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-std::vector<UnencodedMutant> unencoded_mutants() {
-  return {{"pasid_dma_falls_back_to_rid", "PASID attach is not modelled yet"}};
-}
+std::vector<UnencodedMutant> unencoded_mutants() { return {}; }
 
 SymState Encoding::initial(const Expr& grouped) const {
   // Expr has no empty value, so the arrays are spelled out (kIoas = 2, kSlots = 3).
@@ -59,7 +59,7 @@ SymState Encoding::initial(const Expr& grouped) const {
   const SymPagesRef p{bv(0), boolean(false), bv(0), bv(0), bv(0)};
   const std::array<SymPagesRef, kSlots> prow{p, p, p};
   return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, grouped, {zeros, zeros},
-                  {prow, prow}, bv(0)};
+                  {prow, prow}, bv(0), {bv(0), bv(0)}, {boolean(false), boolean(false)}, {row, row}};
 }
 
 SymState Encoding::fresh_state(const std::string& p) const {
@@ -73,9 +73,12 @@ SymState Encoding::fresh_state(const std::string& p) const {
     for (int k = 0; k < kSlots; k++) {
       s.areas[i][k] = area(p + ".a" + std::to_string(i) + std::to_string(k));
       s.domain[i][k] = area(p + ".d" + std::to_string(i) + std::to_string(k));
+      s.cdomain[i][k] = area(p + ".c" + std::to_string(i) + std::to_string(k));
     }
+    s.calive[i] = Expr::bool_var(ctx, p + ".calive" + std::to_string(i));
   }
   for (int d = 0; d < kDevices; d++) s.att[d] = Expr::bv_var(ctx, p + ".att" + std::to_string(d));
+  for (int d = 0; d < kDevices; d++) s.patt[d] = Expr::bv_var(ctx, p + ".patt" + std::to_string(d));
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
       const std::string n = p + ".p" + std::to_string(i) + std::to_string(k);
@@ -99,7 +102,8 @@ Expr Encoding::op_in_domain(const SymState& s, const SymOp& op) const {
   // can be replayed on the kernel).
   auto id_ok = [&](const Expr& id) {
     Expr ok = id == bv(0) || id == bv(kFirstDeviceId) || id == bv(kFirstDeviceId + 1);
-    for (int i = 0; i < kIoas; i++) ok = ok || (id == bv(kFirstIoasId + i) && s.alive[i]);
+    for (int i = 0; i < kIoas; i++)
+      ok = ok || (id == bv(kFirstIoasId + i) && s.alive[i]) || (id == bv(kFirstCompatId + i) && s.calive[i]);
     return ok;
   };
   return op.kind.ult(bv(kOpKinds)) && id_ok(op.id) && id_ok(op.src_id) && op.dev.ult(bv(kDevices)) &&
@@ -113,10 +117,34 @@ Expr Encoding::domain_ioas(const SymState& s, const Expr& dev) const {
   return ite(own != bv(0), own, ite(s.grouped, sibling, bv(0)));
 }
 
-Expr Encoding::has_domain(const SymState& s, int i) const {
+Expr Encoding::pasid_domain(const SymState& s, const Expr& dev) const {
+  Expr own = ite(dev == bv(0), s.patt[0], s.patt[1]);
+  Expr sibling = ite(dev == bv(0), s.patt[1], s.patt[0]);
+  return ite(own != bv(0), own, ite(s.grouped, sibling, bv(0)));
+}
+
+Expr Encoding::attached_domain(const SymState& s, const Expr& dev, const Expr& pasid) const {
+  return ite(pasid, pasid_domain(s, dev), domain_ioas(s, dev));
+}
+
+Expr Encoding::ioas_behind(const Expr& pt) const {
+  Expr r = pt;
+  for (int i = 0; i < kIoas; i++) r = ite(pt == bv(kFirstCompatId + i), bv(kFirstIoasId + i), r);
+  return r;
+}
+
+Expr Encoding::has_auto_domain(const SymState& s, int i) const {
   Expr id = bv(kFirstIoasId + i);
   Expr r = boolean(false);
   for (int d = 0; d < kDevices; d++) r = r || s.att[d] == id;
+  return r;
+}
+
+Expr Encoding::has_domain(const SymState& s, int i) const { return has_auto_domain(s, i) || s.calive[i]; }
+
+Expr Encoding::rid_reserves(const SymState& s, int i) const {
+  Expr r = boolean(false);
+  for (int d = 0; d < kDevices; d++) r = r || s.att[d] == bv(kFirstIoasId + i) || s.att[d] == bv(kFirstCompatId + i);
   return r;
 }
 
@@ -188,9 +216,12 @@ SymState select(const SymState& a, const SymState& b, const Expr& c) {
     for (int k = 0; k < kSlots; k++) {
       r.areas[i][k] = select(a.areas[i][k], b.areas[i][k], c);
       r.domain[i][k] = select(a.domain[i][k], b.domain[i][k], c);
+      r.cdomain[i][k] = select(a.cdomain[i][k], b.cdomain[i][k], c);
     }
+    r.calive[i] = ite(c, a.calive[i], b.calive[i]);
   }
   for (int d = 0; d < kDevices; d++) r.att[d] = ite(c, a.att[d], b.att[d]);
+  for (int d = 0; d < kDevices; d++) r.patt[d] = ite(c, a.patt[d], b.patt[d]);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
       r.npinned[i][k] = ite(c, a.npinned[i][k], b.npinned[i][k]);
@@ -212,10 +243,12 @@ Expr insert_area_into(const Encoding& enc, const std::array<Expr, kIoas>& is_tar
     for (int k = 0; k < kSlots; k++) {
       Expr here = !placed && is_target[i] && !s.areas[i][k].valid;
       slot_here[i][k] = here;
+      // Every domain of the IOAS maps it; its pages are pinned once.
       Expr fill = here && enc.has_domain(s, i);
       next.areas[i][k] = select(fresh, s.areas[i][k], here);
       next.pages_of[i][k] = select(pages_obj, s.pages_of[i][k], here);
-      next.domain[i][k] = select(fresh, s.domain[i][k], fill);
+      next.domain[i][k] = select(fresh, s.domain[i][k], here && enc.has_auto_domain(s, i));
+      next.cdomain[i][k] = select(fresh, s.cdomain[i][k], here && s.calive[i]);
       next.npinned[i][k] = ite(fill, s.npinned[i][k] + enc.pages(fresh), s.npinned[i][k]);
       placed = placed || here;
     }
@@ -247,16 +280,17 @@ Expr states_equal(const Encoding& enc, const SymState& a, const SymState& b, boo
     return x.valid == y.valid && (observable ? x.valid.implies(fields) : fields);
   };
   for (int i = 0; i < kIoas; i++) {
-    r = r && a.alive[i] == b.alive[i];
+    r = r && a.alive[i] == b.alive[i] && a.calive[i] == b.calive[i];
     for (int k = 0; k < kSlots; k++) {
       const SymPagesRef &p = a.pages_of[i][k], &q = b.pages_of[i][k];
       const Expr pages_same = p.id == q.id && p.writable == q.writable && p.first == q.first && p.last == q.last &&
                               p.area_last == q.area_last;
       r = r && same(a.areas[i][k], b.areas[i][k]) && same(a.domain[i][k], b.domain[i][k]) &&
+          same(a.cdomain[i][k], b.cdomain[i][k]) &&
           a.npinned[i][k] == b.npinned[i][k] && (observable ? a.areas[i][k].valid.implies(pages_same) : pages_same);
     }
   }
-  for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d];
+  for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d] && a.patt[d] == b.patt[d];
   // pages_seq is an id allocator, not state anyone observes (and a failed op leaves it alone anyway).
   if (!observable) r = r && a.pages_seq == b.pages_seq;
   return r && a.grouped == b.grouped;
@@ -274,9 +308,10 @@ SymState Encoding::simplified(const SymState& s) const {
   };
   for (int i = 0; i < kIoas; i++) {
     r.alive[i] = r.alive[i].simplify();
-    for (int k = 0; k < kSlots; k++) simp(r.areas[i][k]), simp(r.domain[i][k]);
+    r.calive[i] = r.calive[i].simplify();
+    for (int k = 0; k < kSlots; k++) simp(r.areas[i][k]), simp(r.domain[i][k]), simp(r.cdomain[i][k]);
   }
-  for (int d = 0; d < kDevices; d++) r.att[d] = r.att[d].simplify();
+  for (int d = 0; d < kDevices; d++) r.att[d] = r.att[d].simplify(), r.patt[d] = r.patt[d].simplify();
   r.grouped = r.grouped.simplify();
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
@@ -295,6 +330,11 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   std::array<Expr, kIoas> is_target{op.id == bv(kFirstIoasId), op.id == bv(kFirstIoasId + 1)};
   Expr target_alive = (is_target[0] && s.alive[0]) || (is_target[1] && s.alive[1]);
   Expr target_has_domain = (is_target[0] && has_domain(s, 0)) || (is_target[1] && has_domain(s, 1));
+  // The op's id as a PASID-compatible HWPT (5 -> IOAS slot 0, 6 -> slot 1), alive;
+  // and the IOAS behind the op's page table, whichever kind it names.
+  std::array<Expr, kIoas> is_compat{op.id == bv(kFirstCompatId), op.id == bv(kFirstCompatId + 1)};
+  const Expr to_compat = (is_compat[0] && s.calive[0]) || (is_compat[1] && s.calive[1]);
+  std::array<Expr, kIoas> behind{is_target[0] || is_compat[0], is_target[1] || is_compat[1]};
   auto insert_area = [&](const SymState& from, SymState& next, const Expr& failed, const SymArea& fresh,
                          const SymPagesRef& pages_obj, SlotFlags& slot_here) {
     return insert_area_into(*this, is_target, from, next, failed, fresh, pages_obj, slot_here);
@@ -307,8 +347,12 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   // in the target IOAS: a reserved region or beyond the aperture when it has a
   // domain, and an area already there.
   const Expr prot = ite((op.flags & bv(kRead)) != zero, bv(1), zero) | ite((op.flags & bv(kWrite)) != zero, bv(2), zero);
+  // The MSI window is reserved while a device's RID is attached to a HWPT of
+  // the IOAS (attach_resv: the RID only); beyond the aperture while it has a domain.
+  const Expr target_rid_reserves = (is_target[0] && rid_reserves(s, 0)) || (is_target[1] && rid_reserves(s, 1));
   auto reserved_hit = [&](const Expr& iova, const Expr& last) {
-    return target_has_domain && (intersects(iova, last, bv(kMsiStart), bv(kMsiLast)) || last.ugt(bv(kApertureEnd)));
+    return (target_rid_reserves && intersects(iova, last, bv(kMsiStart), bv(kMsiLast))) ||
+           (target_has_domain && last.ugt(bv(kApertureEnd)));
   };
   auto area_hit = [&](const Expr& iova, const Expr& last) {
     Expr hit = no;
@@ -469,8 +513,10 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
         const SymArea& a = s.areas[i][k];
         unmapped = ite(removed, unmapped + (a.last - a.iova + bv(1)), unmapped);
         unmap_next.areas[i][k].valid = a.valid && !removed;
-        if (mutant != Mutant::unmap_skips_domain)
+        if (mutant != Mutant::unmap_skips_domain) {
           unmap_next.domain[i][k].valid = s.domain[i][k].valid && !removed;
+          unmap_next.cdomain[i][k].valid = s.cdomain[i][k].valid && !removed;
+        }
         unmap_next.npinned[i][k] = ite(removed && has_domain(s, i), s.npinned[i][k] - pages(a), s.npinned[i][k]);
       }
     }
@@ -478,52 +524,75 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     unmap.add(!all && unmapped == zero, ENOENT, ctx);                                    // ioas_unmap.nothing_mapped
   }
 
+  // What a new domain on the IOAS behind the op's page table meets: the
+  // device's MSI window against the areas (reserved at a RID attach only), and
+  // what iopt_table_add_domain() checks and fills: alignment, aperture, pinning
+  // every area's pages (device.cpp change_pt, hw_pagetable.cpp hwpt_paging_alloc).
+  Expr resv_conflict = no, misaligned = no, outside = no, unbacked = no;
+  for (int i = 0; i < kIoas; i++)
+    for (int k = 0; k < kSlots; k++) {
+      const SymArea& a = s.areas[i][k];
+      Expr in = behind[i] && a.valid;
+      resv_conflict = resv_conflict || (in && intersects(a.iova, a.last, bv(kMsiStart), bv(kMsiLast)));
+      misaligned = misaligned || (in && (((a.iova | (a.last - a.iova + bv(1)) | a.off) & page_mask) != zero));
+      outside = outside || (in && a.last.ugt(bv(kApertureEnd)));
+      unbacked = unbacked || (in && (a.off + (a.last - a.iova)).uge(bv(buf_len)));
+    }
+  const Expr is_dev_id = op.id == bv(kFirstDeviceId) || op.id == bv(kFirstDeviceId + 1);
+  auto is_compat_id = [&](const Expr& pt) { return pt == bv(kFirstCompatId) || pt == bv(kFirstCompatId + 1); };
+  // The group's attachments: its RID's page table, and whether it holds PASID 1.
+  const Expr group_rid = domain_ioas(s, op.dev);
+  const Expr group_pasid = pasid_domain(s, op.dev);
+
   // ---- VFIO_DEVICE_ATTACH_IOMMUFD_PT ---------------------------------------------------
   SymState attach_next = s;
   Checks attach{zero, no};
   {
-    Expr is_dev_id = op.id == bv(kFirstDeviceId) || op.id == bv(kFirstDeviceId + 1);
     Expr cur = ite(op.dev == zero, s.att[0], s.att[1]);
     Expr other = ite(op.dev == zero, s.att[1], s.att[0]);
-    attach.add(!target_alive && !is_dev_id, ENOENT, ctx);                               // attach.pt_not_found
+    attach.add(!target_alive && !is_dev_id && !to_compat, ENOENT, ctx);                 // attach.pt_not_found
     attach.add(is_dev_id, EINVAL, ctx);                                                  // attach.pt_wrong_type
-    Expr same_ioas = cur == op.id;        // replace onto the IOAS already attached: a no-op
-    Expr reuse = other == op.id;          // the other device made the automatic domain already
+    Expr same_ioas = cur == op.id;  // replace onto the page table already attached: a no-op
+    // The other device made the IOAS's automatic domain already (never a
+    // manual HWPT: automatic selection skips them, device.c:iommufd_device_auto_get_domain).
+    Expr reuse = !to_compat && other == op.id;
+    const Expr replacing = cur != zero;
     // A first attach joins the group's domain or none: the sibling attached to
-    // another IOAS's HWPT makes every candidate HWPT refuse (the new automatic
+    // another HWPT makes every candidate HWPT refuse (the new automatic
     // one too), before reserved regions or filling (device.c:iommufd_hw_pagetable_attach).
-    Expr group_elsewhere = s.grouped && cur == zero && other != zero && other != op.id;
+    Expr group_elsewhere = s.grouped && !replacing && other != zero && other != op.id;
     if (mutant == Mutant::attach_ignores_group) group_elsewhere = no;
     attach.add(group_elsewhere, EINVAL, ctx);                                            // attach.group_in_other_domain
     // Replace moves the whole group: the attached sibling goes along
     // (device.c:iommufd_device_do_replace switches the group's domain).
-    Expr moves_sibling = s.grouped && cur != zero && other != zero;
+    Expr moves_sibling = s.grouped && replacing && other != zero;
+    // The group's first RID attach checks the HWPT against the group's PASIDs:
+    // while one is attached, only a PASID-compatible HWPT takes the RID
+    // (device.c:iommufd_hwpt_pasid_compat:450); automatic ones never are. A
+    // member joining the group's HWPT is not checked again.
+    const Expr first = !(s.grouped && other != zero);
+    const Expr pasid_refuses = !to_compat && group_pasid != zero;
+    if (mutant == Mutant::attach_ignores_reserved) resv_conflict = no;
     // A new automatic domain on the target: reserve the MSI window, raise the
     // alignment, reserve beyond the aperture, pin every area (device.cpp change_pt).
-    Expr resv_conflict = no, misaligned = no, outside = no, unbacked = no;
-    for (int i = 0; i < kIoas; i++)
-      for (int k = 0; k < kSlots; k++) {
-        const SymArea& a = s.areas[i][k];
-        Expr in = is_target[i] && a.valid;
-        resv_conflict = resv_conflict || (in && intersects(a.iova, a.last, bv(kMsiStart), bv(kMsiLast)));
-        misaligned = misaligned || (in && (((a.iova | (a.last - a.iova + bv(1)) | a.off) & page_mask) != zero));
-        outside = outside || (in && a.last.ugt(bv(kApertureEnd)));
-        unbacked = unbacked || (in && (a.off + (a.last - a.iova)).uge(bv(buf_len)));
-      }
-    if (mutant == Mutant::attach_ignores_reserved) resv_conflict = no;
-    Expr fresh_domain = !same_ioas && !reuse;
+    Expr fresh_domain = !to_compat && !same_ioas && !reuse;
     // A first attach reserves the device's regions before the domain joins the
     // IOAS (immediate attach); a replace adds the domain first and reserves the
-    // group's regions after (device.c:iommufd_device_auto_get_domain).
-    const Expr replacing = cur != zero;
-    attach.add(fresh_domain && !replacing && resv_conflict, EADDRINUSE, ctx);            // attach.resv_region_conflict
+    // group's regions after (device.c:iommufd_device_auto_get_domain), and only
+    // when it changes IOAS (device.c:iommufd_group_do_replace_reserved_iova).
+    const Expr moves_ioas = ioas_behind(cur) != ioas_behind(op.id);
+    attach.add(!replacing && resv_conflict, EADDRINUSE, ctx);                           // attach.resv_region_conflict
+    attach.add(!replacing && first && pasid_refuses, EINVAL, ctx);                     // attach.rid_hwpt_not_pasid_compat
     attach.add(fresh_domain && misaligned, EADDRINUSE, ctx);                             // attach.areas_misaligned
     attach.add(fresh_domain && outside, EADDRINUSE, ctx);                                // attach.aperture_conflict
     attach.add(fresh_domain && unbacked, EFAULT, ctx);                                   // attach.fill_domain_pin_failed
-    attach.add(fresh_domain && replacing && resv_conflict, EADDRINUSE, ctx);             // attach.resv_region_conflict
+    attach.add(replacing && !same_ioas && moves_ioas && resv_conflict, EADDRINUSE, ctx);  // attach.resv_region_conflict
+    attach.add(replacing && !same_ioas && pasid_refuses, EINVAL, ctx);                  // attach.rid_hwpt_not_pasid_compat
     Expr ok = !attach.decided;
     Expr other_after = ite(ok && moves_sibling, op.id, other);
-    // Leaving the old IOAS: its automatic domain goes when the other device is not (or no longer) on it.
+    // Leaving the old IOAS: its automatic domain goes when the other device is
+    // not (or no longer) on it. A PASID-compatible HWPT stays (it is destroyed
+    // only by IOMMU_DESTROY), and while it lives the IOAS's pages stay pinned.
     for (int i = 0; i < kIoas; i++) {
       Expr id = bv(kFirstIoasId + i);
       Expr leaving = ok && !same_ioas && cur == id && other_after != id;
@@ -540,8 +609,8 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
       for (int k = 0; k < kSlots; k++) {
         const SymArea& a = s.areas[i][k];
         Expr n = s.npinned[i][k];
-        n = ite(leaving && a.valid, n - pages(a), n);
-        n = ite((entering || leak) && a.valid, n + pages(a), n);
+        n = ite(leaving && !s.calive[i] && a.valid, n - pages(a), n);
+        n = ite(((entering && !s.calive[i]) || leak) && a.valid, n + pages(a), n);
         attach_next.npinned[i][k] = n;
       }
     }
@@ -559,28 +628,124 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
       Expr last_one = cur == id && other != id;  // the automatic domain is destroyed with its last device
       for (int k = 0; k < kSlots; k++) {
         detach_next.domain[i][k].valid = s.domain[i][k].valid && !last_one;
-        detach_next.npinned[i][k] = ite(last_one && s.areas[i][k].valid, s.npinned[i][k] - pages(s.areas[i][k]), s.npinned[i][k]);
+        detach_next.npinned[i][k] = ite(last_one && !s.calive[i] && s.areas[i][k].valid,
+                                        s.npinned[i][k] - pages(s.areas[i][k]), s.npinned[i][k]);
       }
     }
     for (int d = 0; d < kDevices; d++) detach_next.att[d] = ite(op.dev == bv(d), zero, s.att[d]);
+  }
+
+  // ---- VFIO_DEVICE_ATTACH_IOMMUFD_PT, flags PASID, pasid 1 -----------------------------
+  // drivers/vfio/iommufd.c:vfio_iommufd_physical_pasid_attach_ioas: a PASID the
+  // device holds already is replaced (iommufd_device_replace), else attached
+  // (iommufd_device_attach). edu has max_pasids 0, so there is no PASID-range
+  // check (iommu.c:iommu_attach_device_pasid skips such members), and a PASID
+  // attach reserves no IOVA (attach_resv is for the RID only).
+  SymState pattach_next = s;
+  Checks pattach{zero, no};
+  {
+    const Expr own = ite(op.dev == zero, s.patt[0], s.patt[1]);
+    const Expr other = ite(op.dev == zero, s.patt[1], s.patt[0]);
+    const Expr held = own != zero;
+    pattach.add(!target_alive && !is_dev_id && !to_compat, ENOENT, ctx);              // attach.pt_not_found
+    pattach.add(is_dev_id, EINVAL, ctx);                                                // attach.pt_wrong_type
+    // An IOAS: iommufd_device_auto_get_domain. Every automatic HWPT refuses a
+    // PASID with EINVAL (not pasid_compat, device.c:iommufd_hwpt_pasid_compat:460),
+    // so the loop goes on to a new one, allocated with flags 0: not compatible
+    // either. Attaching, it is attached at once (immediate_attach) and refused
+    // before it is filled; replacing, it is filled first
+    // (hw_pagetable.c:iommufd_hwpt_paging_alloc: iopt_table_add_domain) and
+    // the replace refuses it after (device.c:iommufd_hwpt_replace_device). Either
+    // way it is destroyed again: no state changes.
+    const Expr to_ioas = !to_compat;
+    pattach.add(to_ioas && held && misaligned, EADDRINUSE, ctx);                        // attach.areas_misaligned
+    pattach.add(to_ioas && held && outside, EADDRINUSE, ctx);                           // attach.aperture_conflict
+    pattach.add(to_ioas && held && unbacked, EFAULT, ctx);                              // attach.fill_domain_pin_failed
+    pattach.add(to_ioas, EINVAL, ctx);                                                  // attach.pasid_hwpt_not_pasid_compat
+    // A PASID-compatible HWPT. Attaching: the group is at one HWPT per PASID
+    // (device.c:iommufd_hw_pagetable_attach:632); the group's first attach at
+    // the PASID checks that its RID, if attached, is in a PASID-compatible
+    // HWPT too (iommufd_hwpt_pasid_compat:463). Replacing: the same HWPT is a
+    // no-op (device.c:iommufd_device_do_replace:803), else the compat checks.
+    const Expr rid_refuses = group_rid != zero && !is_compat_id(group_rid);
+    const Expr first = !(s.grouped && other != zero);
+    pattach.add(!held && !first && other != op.id, EINVAL, ctx);                       // attach.group_in_other_domain
+    pattach.add(!held && first && rid_refuses, EINVAL, ctx);                           // attach.pasid_rid_not_pasid_compat
+    pattach.add(held && own != op.id && rid_refuses, EINVAL, ctx);                     // attach.pasid_rid_not_pasid_compat
+    const Expr ok = !pattach.decided;
+    // A replace moves the group's attachment: a sibling holding it goes along.
+    const Expr moves_sibling = ok && held && s.grouped && other != zero;
+    for (int d = 0; d < kDevices; d++)
+      pattach_next.patt[d] = ite(op.dev == bv(d), ite(ok, op.id, s.patt[d]), ite(moves_sibling, op.id, s.patt[d]));
+  }
+
+  // ---- VFIO_DEVICE_DETACH_IOMMUFD_PT, flags PASID, pasid 1 -----------------------------
+  // Always succeeds; a PASID the device does not hold is left alone
+  // (drivers/vfio/iommufd.c:vfio_iommufd_physical_pasid_detach_ioas). The last
+  // holder in the group takes the PASID back to the blocked domain
+  // (device.c:iommufd_hw_pagetable_detach, iommu.c:iommu_detach_device_pasid).
+  SymState pdetach_next = s;
+  for (int d = 0; d < kDevices; d++) pdetach_next.patt[d] = ite(op.dev == bv(d), zero, s.patt[d]);
+
+  // ---- IOMMU_HWPT_ALLOC, flags IOMMU_HWPT_ALLOC_PASID -----------------------------------
+  // hw_pagetable.c:iommufd_hwpt_alloc: the page table by id (any object; none
+  // is EINVAL here, not ENOENT), a paging HWPT as the parent wants nesting data
+  // (iommufd_hwpt_nested_alloc: EOPNOTSUPP), any other type EINVAL; then
+  // iommufd_hwpt_paging_alloc without immediate attach: the domain joins the
+  // IOAS (iopt_table_add_domain: alignment, aperture, filling pins the pages)
+  // and the HWPT holds the IOAS. No device is attached, so no region is reserved.
+  SymState halloc_next = s;
+  Checks halloc{zero, no};
+  Expr halloc_oob = no;
+  {
+    halloc.add(!target_alive && !is_dev_id && !to_compat, EINVAL, ctx);               // hwpt_alloc.pt_not_found
+    halloc.add(to_compat, EOPNOTSUPP, ctx);                                             // hwpt_alloc.nested_unsupported
+    halloc.add(is_dev_id, EINVAL, ctx);                                                 // hwpt_alloc.pt_wrong_type
+    halloc.add(misaligned, EADDRINUSE, ctx);                                            // attach.areas_misaligned
+    halloc.add(outside, EADDRINUSE, ctx);                                               // attach.aperture_conflict
+    halloc.add(unbacked, EFAULT, ctx);                                                  // attach.fill_domain_pin_failed
+    // A second PASID-compatible HWPT on one IOAS: outside the fragment.
+    halloc_oob = !halloc.decided && ((is_target[0] && s.calive[0]) || (is_target[1] && s.calive[1]));
+    const Expr ok = !halloc.decided && !halloc_oob;
+    for (int i = 0; i < kIoas; i++) {
+      const Expr made = ok && is_target[i];
+      halloc_next.calive[i] = s.calive[i] || made;
+      for (int k = 0; k < kSlots; k++) {
+        const SymArea& a = s.areas[i][k];
+        halloc_next.cdomain[i][k] = select(a, s.cdomain[i][k], made);
+        halloc_next.npinned[i][k] =
+            ite(made && !has_domain(s, i) && a.valid, s.npinned[i][k] + pages(a), s.npinned[i][k]);
+      }
+    }
   }
 
   // ---- IOMMU_DESTROY --------------------------------------------------------------------
   SymState destroy_next = s;
   Checks destroy{zero, no};
   {
-    Expr is_dev_id = op.id == bv(kFirstDeviceId) || op.id == bv(kFirstDeviceId + 1);
-    Expr referenced = target_has_domain;  // an attached device's HWPT holds the IOAS
+    // An IOAS is held by its automatic HWPT (an attached device) and by its
+    // PASID-compatible HWPT (hw_pagetable.c:iommufd_hwpt_paging_alloc takes a
+    // reference); a PASID-compatible HWPT by every RID and PASID attached to it.
+    Expr referenced = target_has_domain;
     if (mutant == Mutant::destroy_ignores_reference) referenced = no;
-    destroy.add(!target_alive && !is_dev_id, ENOENT, ctx);                              // destroy.no_object
-    destroy.add(is_dev_id || referenced, EBUSY, ctx);                                   // destroy.object_busy
+    Expr compat_used = no;
+    for (int d = 0; d < kDevices; d++) compat_used = compat_used || s.att[d] == op.id || s.patt[d] == op.id;
+    destroy.add(!target_alive && !is_dev_id && !to_compat, ENOENT, ctx);               // destroy.no_object
+    destroy.add(is_dev_id || referenced || (to_compat && compat_used), EBUSY, ctx);     // destroy.object_busy
     Expr ok = !destroy.decided;
     for (int i = 0; i < kIoas; i++) {
       Expr gone = ok && is_target[i];
+      Expr compat_gone = ok && is_compat[i];
       destroy_next.alive[i] = s.alive[i] && !gone;
+      destroy_next.calive[i] = s.calive[i] && !compat_gone;
       for (int k = 0; k < kSlots; k++) {
         destroy_next.areas[i][k].valid = s.areas[i][k].valid && !gone;
         destroy_next.domain[i][k].valid = s.domain[i][k].valid && !gone;
+        destroy_next.cdomain[i][k].valid = s.cdomain[i][k].valid && !gone && !compat_gone;
+        // The HWPT's domain leaves the IOAS (iopt_table_remove_domain); the
+        // last domain unpins the pages.
+        destroy_next.npinned[i][k] = ite(compat_gone && !has_auto_domain(s, i) && s.areas[i][k].valid,
+                                         s.npinned[i][k] - pages(s.areas[i][k]), s.npinned[i][k]);
       }
     }
   }
@@ -588,46 +753,76 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   // ---- choose by kind ------------------------------------------------------------------
   Expr is_map = op.kind == bv(kMap), is_unmap = op.kind == bv(kUnmap), is_attach = op.kind == bv(kAttach);
   Expr is_detach = op.kind == bv(kDetach), is_copy = op.kind == bv(kCopy);
-  SymState next = select(map_next, select(unmap_next, select(attach_next, select(detach_next, select(copy_next, destroy_next, is_copy),
-                                                                                 is_detach), is_attach), is_unmap), is_map);
+  Expr is_pattach = op.kind == bv(kPasidAttach), is_pdetach = op.kind == bv(kPasidDetach);
+  Expr is_halloc = op.kind == bv(kHwptAlloc);
+  SymState next = select(
+      map_next,
+      select(unmap_next,
+             select(attach_next,
+                    select(detach_next,
+                           select(copy_next,
+                                  select(pattach_next,
+                                         select(pdetach_next, select(halloc_next, destroy_next, is_halloc), is_pdetach),
+                                         is_pattach),
+                                  is_copy),
+                           is_detach),
+                    is_attach),
+             is_unmap),
+      is_map);
   Expr err = ite(is_map, map.err,
                  ite(is_unmap, unmap.err,
-                     ite(is_attach, attach.err, ite(is_detach, zero, ite(is_copy, copy.err, destroy.err)))));
-  Expr out_of_bound = (is_map && !map.decided && map_oob) || (is_copy && copy_oob);
+                     ite(is_attach, attach.err,
+                         ite(is_detach, zero,
+                             ite(is_copy, copy.err,
+                                 ite(is_pattach, pattach.err,
+                                     ite(is_pdetach, zero, ite(is_halloc, halloc.err, destroy.err))))))));
+  Expr out_of_bound = (is_map && !map.decided && map_oob) || (is_copy && copy_oob) || (is_halloc && halloc_oob);
   return StepOut{next,           err,       ite(is_unmap && unmap.err == zero, unmapped, zero), out_of_bound,
                  is_unmap && sticks, removed_by_unmap, unmap_start, unmap_last, map_here, copy_here, copy_src,
                  copy_src_slot};
 }
 
 namespace {
-// The walk both translate() forms share: the device's IOAS, then the first entry
-// of `table` (the domain, or the areas) that covers the IOVA with the right.
-std::pair<Expr, Expr> walk(const Encoding& enc, const SymState& s,
-                           const std::array<std::array<SymArea, kSlots>, kIoas>& table, const Expr& dev,
+using Table = std::array<std::array<SymArea, kSlots>, kIoas>;
+// The walk both translate() forms share: the page table `att` names (an
+// IOAS's automatic HWPT, or a PASID-compatible HWPT), then the first entry of
+// its table (the domain, or the IOAS's areas) that covers the IOVA with the right.
+std::pair<Expr, Expr> walk(const Encoding& enc, const Table& auto_table, const Table& compat_table, const Expr& att,
                            const Expr& iova, const Expr& write) {
-  Expr att = enc.domain_ioas(s, dev);
   Expr ok = enc.boolean(false), off = enc.bv(0);
-  for (int i = 0; i < kIoas; i++)
-    for (int k = 0; k < kSlots; k++) {
-      const SymArea& e = table[i][k];
-      Expr hit = att == enc.bv(kFirstIoasId + i) && e.valid && e.iova.ule(iova) && iova.ule(e.last) &&
-                 ite(write, (e.prot & enc.bv(2)) != enc.bv(0), (e.prot & enc.bv(1)) != enc.bv(0));
-      Expr byte = e.off + (iova - e.iova);
-      hit = hit && byte.ult(enc.bv(enc.buf_len));  // a VA beyond buf0 reaches no buffer
-      ok = ok || hit;
-      off = ite(hit, byte, off);
-    }
+  // A concrete page table (the agreement test's states) walks its own table
+  // only: the same answer, a quarter of the terms.
+  const Expr folded = att.simplify();
+  const bool concrete = folded.z3().is_numeral();
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < kIoas; i++)
+      for (int k = 0; k < kSlots; k++) {
+        const std::uint64_t table_id = (c ? kFirstCompatId : kFirstIoasId) + i;
+        if (concrete && folded.as_u64() != table_id) continue;
+        const SymArea& e = (c ? compat_table : auto_table)[i][k];
+        Expr hit = att == enc.bv(table_id) && e.valid && e.iova.ule(iova) &&
+                   iova.ule(e.last) && ite(write, (e.prot & enc.bv(2)) != enc.bv(0), (e.prot & enc.bv(1)) != enc.bv(0));
+        Expr byte = e.off + (iova - e.iova);
+        hit = hit && byte.ult(enc.bv(enc.buf_len));  // a VA beyond buf0 reaches no buffer
+        ok = ok || hit;
+        off = ite(hit, byte, off);
+      }
   return {ok, ite(ok, off, enc.bv(0))};
 }
 }  // namespace
 
-std::pair<Expr, Expr> Encoding::translate(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const {
-  return walk(*this, s, s.domain, dev, iova, write);
+std::pair<Expr, Expr> Encoding::translate(const SymState& s, const Expr& dev, const Expr& pasid, const Expr& iova,
+                                          const Expr& write) const {
+  Expr att = attached_domain(s, dev, pasid);
+  // The mutant: a PASID with nothing attached borrows the RID's domain.
+  if (mutant == Mutant::pasid_dma_falls_back_to_rid)
+    att = ite(pasid && pasid_domain(s, dev) == bv(0), domain_ioas(s, dev), att);
+  return walk(*this, s.domain, s.cdomain, att, iova, write);
 }
 
-std::pair<Expr, Expr> Encoding::translate_by_areas(const SymState& s, const Expr& dev, const Expr& iova,
-                                                   const Expr& write) const {
-  return walk(*this, s, s.areas, dev, iova, write);
+std::pair<Expr, Expr> Encoding::translate_by_areas(const SymState& s, const Expr& dev, const Expr& pasid,
+                                                   const Expr& iova, const Expr& write) const {
+  return walk(*this, s.areas, s.areas, attached_domain(s, dev, pasid), iova, write);
 }
 
 }  // namespace ioconform::smt

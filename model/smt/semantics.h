@@ -7,9 +7,27 @@
 // per IOAS, one user buffer ("buf0"). Ops: fixed-IOVA
 // IOMMU_IOAS_MAP, fixed-IOVA IOMMU_IOAS_COPY of a range inside one source area
 // (a range running on into a second, contiguous area is outside the fragment),
-// IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT, reuse, replace),
-// detach, IOMMU_DESTROY. Not in the fragment yet: kernel-chosen IOVAs,
-// ALLOW_IOVAS, manual HWPTs, PASID.
+// IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT, reuse, replace;
+// or to a PASID-compatible HWPT), detach, IOMMU_DESTROY (of an IOAS or a
+// PASID-compatible HWPT), IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID on an
+// IOAS (at most one such HWPT per IOAS: a second is outside the fragment),
+// and VFIO PASID attach/detach of one fixed non-zero PASID (1) per device
+// (VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH with the PASID flag). Automatic HWPTs
+// are never PASID-compatible (device.c:iommufd_device_auto_get_domain
+// allocates with flags 0), so a PASID attaches only to a manual one
+// (device.c:iommufd_hwpt_pasid_compat). Not in the fragment yet: kernel-chosen
+// IOVAs, ALLOW_IOVAS, manual HWPTs without the PASID flag, other PASID values.
+//
+// Ids: IOASes 1 and 2, devices 3 and 4, the PASID-compatible HWPT of IOAS 1
+// (2) is 5 (6). The kernel hands a HWPT the lowest free id of its one table,
+// which depends on the automatic HWPTs the fragment does not track, so 5 and 6
+// are the fragment's names for them: a scenario binds the real id
+// (out_hwpt_id) to a $name and the agreement test maps them.
+//
+// DMA is asked per (device, PASID): a PASID-tagged request goes through the
+// group's domain at that PASID, else it is blocked; it never falls back to the
+// RID's domain (iommu.c:iommu_remove_dev_pasid installs the blocked domain;
+// uAPI vfio.h: "the device or the pasid should be in a blocking DMA state").
 //
 // The domain (the IOMMU page table the hardware walks) is state of its own,
 // filled and unfilled by the ops as iopt_area_fill_domains()/unfill do, so a
@@ -27,7 +45,7 @@
 namespace ioconform::smt {
 
 constexpr int kIoas = 2, kDevices = 2, kSlots = 3;
-constexpr std::uint64_t kFirstIoasId = 1, kFirstDeviceId = 3;
+constexpr std::uint64_t kFirstIoasId = 1, kFirstDeviceId = 3, kFirstCompatId = 5;
 
 // Seeded bugs for the mutation self-test (`ioconform verify --mutant NAME`).
 enum class Mutant {
@@ -38,6 +56,7 @@ enum class Mutant {
   attach_ignores_reserved,    // attach does not reserve/check the device's MSI window
   attach_ignores_group,       // attach puts a device in another domain than its group's
   copy_accepts_partial_area,  // copy accepts a source range running past the end of its area
+  pasid_dma_falls_back_to_rid,  // PASID DMA with nothing attached at the PASID uses the RID's domain
 };
 const char* to_string(Mutant m);
 std::optional<Mutant> mutant_from_string(const std::string& s);
@@ -71,8 +90,10 @@ struct SymPagesRef {
 struct SymState {
   std::array<Expr, kIoas> alive;
   std::array<std::array<SymArea, kSlots>, kIoas> areas;
-  std::array<std::array<SymArea, kSlots>, kIoas> domain;  // what the IOMMU translates
-  std::array<Expr, kDevices> att;                         // 0, or the IOAS id the device itself attached to
+  std::array<std::array<SymArea, kSlots>, kIoas> domain;  // what the IOMMU translates (the automatic HWPT's domain)
+  // 0, or what the device itself attached its RID to: an IOAS id (that IOAS's
+  // automatic HWPT) or a PASID-compatible HWPT's id.
+  std::array<Expr, kDevices> att;
   // The two devices share one IOMMU group (both behind one PCI bridge). Fixed
   // for a run: the platform, not the ops, decides it. The group is attached as
   // a whole: a device whose sibling is attached DMAs through the sibling's
@@ -84,11 +105,26 @@ struct SymState {
   std::array<std::array<Expr, kSlots>, kIoas> npinned;
   std::array<std::array<SymPagesRef, kSlots>, kIoas> pages_of;  // each area slot's pages object
   Expr pages_seq;  // the last pages-object id handed out (ids only need to be distinct)
+  // PASID 1: 0, or the page table the device itself attached PASID 1 to (VFIO's
+  // per-device ida of PASIDs, vdev->pasids). As for the RID, the attachment
+  // belongs to the group (igroup->pasid_attach[1]): a grouped sibling's PASID-1
+  // DMA goes through it too (iommu.c:__iommu_set_group_pasid sets every member).
+  std::array<Expr, kDevices> patt;
+  // Per IOAS: its PASID-compatible HWPT (IOMMU_HWPT_ALLOC flags PASID) exists,
+  // and that HWPT's own domain, filled from the IOAS's areas like an automatic one.
+  std::array<Expr, kIoas> calive;
+  std::array<std::array<SymArea, kSlots>, kIoas> cdomain;
 };
 
+// kPasidAttach / kPasidDetach: VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH with
+// flags VFIO_DEVICE_ATTACH_PASID (resp. DETACH_PASID) and pasid 1 (op.dev, op.id = pt_id).
+// kHwptAlloc: IOMMU_HWPT_ALLOC dev_id = op.dev's device, pt_id = op.id, flags
+// IOMMU_HWPT_ALLOC_PASID.
 enum OpKind : std::uint64_t {
-  kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kCopy = 5, kOpKinds = 6
+  kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kCopy = 5, kPasidAttach = 6, kPasidDetach = 7,
+  kHwptAlloc = 8, kOpKinds = 9
 };
+constexpr std::uint64_t kPasid = 1;  // the one non-zero PASID of the fragment
 
 struct SymOp {
   Expr kind, id, dev, iova, length, off, flags;  // id: ioas_id / pt_id / destroy id / COPY's dst; dev: 0 or 1
@@ -143,20 +179,39 @@ struct Encoding {
   SymState fresh_state(const std::string& prefix) const;  // fully symbolic (for induction)
   SymOp fresh_op(const std::string& prefix) const;
   // The arguments the fragment ranges over in state `s`. Ids name live IOASes,
-  // devices, or nothing (0): a destroyed IOAS's id is reused by the next object
-  // the kernel allocates (an automatic HWPT), which the fragment does not track.
+  // live PASID-compatible HWPTs, devices, or nothing (0): a destroyed object's
+  // id is reused by the next object the kernel allocates (an automatic HWPT,
+  // say), which the fragment does not track.
   Expr op_in_domain(const SymState& s, const SymOp& op) const;
   StepOut step(const SymState& s, const SymOp& op) const;
 
-  // translate(device, iova, access) through the domain: ok and the buffer offset.
-  std::pair<Expr, Expr> translate(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const;
-  // The same question answered from the IOAS areas (the specification of I-DMA).
-  std::pair<Expr, Expr> translate_by_areas(const SymState& s, const Expr& dev, const Expr& iova, const Expr& write) const;
+  // translate(device, pasid, iova, access) through the domain: ok and the
+  // buffer offset. `pasid` (Bool): the request carries PASID 1, else none (the RID).
+  std::pair<Expr, Expr> translate(const SymState& s, const Expr& dev, const Expr& pasid, const Expr& iova,
+                                  const Expr& write) const;
+  // The same question answered from the areas of the IOAS behind the attached
+  // domain (the specification of I-DMA; no mutant applies here).
+  std::pair<Expr, Expr> translate_by_areas(const SymState& s, const Expr& dev, const Expr& pasid, const Expr& iova,
+                                           const Expr& write) const;
 
-  // The IOAS whose domain translates `dev`'s DMA (0: the blocking domain): its
-  // own attachment, else its group's through the sibling.
+  // What translates `dev`'s DMA without PASID (0: the blocking domain): an
+  // IOAS id (its automatic HWPT) or a PASID-compatible HWPT's id; its own
+  // attachment, else its group's through the sibling.
   Expr domain_ioas(const SymState& s, const Expr& dev) const;
+  // The same for PASID 1: the group's PASID-1 attachment (0: blocked).
+  Expr pasid_domain(const SymState& s, const Expr& dev) const;
+  // The page table behind (dev, pasid): domain_ioas or pasid_domain. The term
+  // both translate() forms walk (translate() adds the mutant's fallback).
+  Expr attached_domain(const SymState& s, const Expr& dev, const Expr& pasid) const;
+  // The IOAS behind a page table id (an IOAS id, or a PASID-compatible HWPT's id).
+  Expr ioas_behind(const Expr& pt) const;
+  // IOAS i has a domain: its automatic HWPT's or its PASID-compatible HWPT's
+  // (what pins its areas, raises its alignment and reserves beyond the aperture).
   Expr has_domain(const SymState& s, int i) const;
+  Expr has_auto_domain(const SymState& s, int i) const;  // its automatic HWPT exists (a device attached to the IOAS)
+  // Some device's RID is attached to a HWPT of IOAS i: its reserved region
+  // (the MSI window) is reserved there (a PASID attach reserves nothing).
+  Expr rid_reserves(const SymState& s, int i) const;
   Expr pages(const SymArea& a) const;  // user pages an area spans
   // The process's pinned pages as the kernel counts them: per pages object,
   // the union of the pages its filled areas cover. Exact for concrete states

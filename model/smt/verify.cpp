@@ -40,17 +40,22 @@ Trace unroll(const Encoding& enc, int depth) {
   return tr;
 }
 
-// A state property's violation in `s`; `w` names fresh witnesses (device, IOVA, access).
+// A state property's violation in `s`; `w` names fresh witnesses (device,
+// PASID 1 or none, IOVA, access).
 struct Witness {
-  Expr dev, iova, write;
+  Expr dev, pasid, iova, write;
 };
 Witness fresh_witness(const Encoding& enc, const std::string& p) {
-  return {Expr::bv_var(enc.ctx, p + ".dev"), Expr::bv_var(enc.ctx, p + ".iova"), Expr::bool_var(enc.ctx, p + ".write")};
+  return {Expr::bv_var(enc.ctx, p + ".dev"), Expr::bool_var(enc.ctx, p + ".pasid"), Expr::bv_var(enc.ctx, p + ".iova"),
+          Expr::bool_var(enc.ctx, p + ".write")};
 }
 
+// I-DMA for (device, PASID): the domain behind the device's attachment at that
+// PASID (the RID's for none) translates exactly what the areas of that
+// domain's IOAS map.
 Expr dma_violation(const Encoding& enc, const SymState& s, const Witness& w) {
-  auto [ok_d, off_d] = enc.translate(s, w.dev, w.iova, w.write);
-  auto [ok_a, off_a] = enc.translate_by_areas(s, w.dev, w.iova, w.write);
+  auto [ok_d, off_d] = enc.translate(s, w.dev, w.pasid, w.iova, w.write);
+  auto [ok_a, off_a] = enc.translate_by_areas(s, w.dev, w.pasid, w.iova, w.write);
   return w.dev.ult(enc.bv(kDevices)) && (ok_d != ok_a || (ok_d && off_d != off_a));
 }
 
@@ -72,39 +77,54 @@ Expr pin_violation(const Encoding& enc, const SymState& s) {
   return bad;
 }
 
+// I-RESV: no area of an IOAS intersects the reserved region (MSI window) of a
+// device whose RID is attached to a HWPT of that IOAS, or lies beyond the
+// aperture of a domain the IOAS has. A PASID attach reserves nothing
+// (device.c:iommufd_hw_pagetable_attach: attach_resv only for IOMMU_NO_PASID).
 Expr resv_violation(const Encoding& enc, const SymState& s) {
   Expr bad = enc.boolean(false);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
       const SymArea& a = s.areas[i][k];
-      bad = bad || (enc.has_domain(s, i) && a.valid &&
-                    ((a.iova.ule(enc.bv(kMsiLast)) && enc.bv(kMsiStart).ule(a.last)) || a.last.ugt(enc.bv(kApertureEnd))));
+      bad = bad || (a.valid && ((enc.rid_reserves(s, i) && a.iova.ule(enc.bv(kMsiLast)) && enc.bv(kMsiStart).ule(a.last)) ||
+                                (enc.has_domain(s, i) && a.last.ugt(enc.bv(kApertureEnd)))));
     }
   return bad;
 }
 
+// I-LIFE: an attachment (RID or PASID) names a live page table, and a
+// PASID-compatible HWPT's IOAS lives as long as the HWPT.
 Expr life_violation(const Encoding& enc, const SymState& s) {
   Expr bad = enc.boolean(false);
   for (int d = 0; d < kDevices; d++)
-    for (int i = 0; i < kIoas; i++) bad = bad || (s.att[d] == enc.bv(kFirstIoasId + i) && !s.alive[i]);
+    for (int i = 0; i < kIoas; i++) {
+      const Expr compat = enc.bv(kFirstCompatId + i);
+      bad = bad || (s.att[d] == enc.bv(kFirstIoasId + i) && !s.alive[i]) || (s.att[d] == compat && !s.calive[i]) ||
+            (s.patt[d] == compat && !s.calive[i]);
+    }
+  for (int i = 0; i < kIoas; i++) bad = bad || (s.calive[i] && !s.alive[i]);
   return bad;
 }
 
 // I-UNMAP for one step from `before` to `after`: after a successful unmap of
-// [start, last] of the IOAS whose domain the device DMAs through, or after the
-// device's detach, the device translates nothing there. Restated to the
-// kernel's group semantics: a detached device whose sibling keeps the group
-// attached still DMAs through the group's domain (device.c:
-// iommufd_hw_pagetable_detach leaves the group domain to the last device).
+// [start, last] of the IOAS whose domain the device (at the PASID, or its RID)
+// DMAs through, or after the device's detach (of the RID, or of the PASID),
+// the device translates nothing there (at that PASID, or its RID). Restated to
+// the kernel's group semantics: a detached device whose sibling keeps the
+// group attached (at that PASID) still DMAs through the group's domain
+// (device.c:iommufd_hw_pagetable_detach leaves the group domain to the last device).
 Expr unmap_violation(const Encoding& enc, const SymState& before, const SymOp& op, const StepOut& out,
                      const SymState& after, const Witness& w) {
   Expr all = op.iova == enc.bv(0) && op.length == enc.bv(~std::uint64_t{0});
   Expr in_range = all || (op.iova.ule(w.iova) && w.iova.ule(op.iova + op.length - enc.bv(1)));
   Expr unmapped_range = op.kind == enc.bv(kUnmap) && out.err == enc.bv(0) && in_range &&
-                        enc.domain_ioas(before, w.dev) == op.id;
+                        enc.ioas_behind(enc.attached_domain(before, w.dev, w.pasid)) == op.id;
   Expr sibling_keeps_group = after.grouped && ite(w.dev == enc.bv(0), after.att[1], after.att[0]) != enc.bv(0);
-  Expr detached = op.kind == enc.bv(kDetach) && w.dev == op.dev && !sibling_keeps_group;
-  return w.dev.ult(enc.bv(kDevices)) && (unmapped_range || detached) && enc.translate(after, w.dev, w.iova, w.write).first;
+  Expr sibling_keeps_pasid = after.grouped && ite(w.dev == enc.bv(0), after.patt[1], after.patt[0]) != enc.bv(0);
+  Expr detached = w.dev == op.dev && ((op.kind == enc.bv(kDetach) && !w.pasid && !sibling_keeps_group) ||
+                                      (op.kind == enc.bv(kPasidDetach) && w.pasid && !sibling_keeps_pasid));
+  return w.dev.ult(enc.bv(kDevices)) && (unmapped_range || detached) &&
+         enc.translate(after, w.dev, w.pasid, w.iova, w.write).first;
 }
 
 // I-ATOMIC, restated to what the kernel guarantees: a failed op leaves the state
@@ -114,9 +134,11 @@ Expr atomic_violation(const Encoding& enc, const Trace& tr, int t) {
   return tr.outs[t].err != enc.bv(0) && !tr.outs[t].sticks_out && !enc.equal(tr.states[t], tr.states[t + 1]);
 }
 
-// I-GROUP: the devices of one group DMA through one domain (or both are blocked).
+// I-GROUP: the devices of one group DMA through one domain (or both are
+// blocked), at the RID and at PASID 1 alike.
 Expr group_violation(const Encoding& enc, const SymState& s) {
-  return s.grouped && enc.domain_ioas(s, enc.bv(0)) != enc.domain_ioas(s, enc.bv(1));
+  return s.grouped && (enc.domain_ioas(s, enc.bv(0)) != enc.domain_ioas(s, enc.bv(1)) ||
+                       enc.pasid_domain(s, enc.bv(0)) != enc.pasid_domain(s, enc.bv(1)));
 }
 
 // Well-formed states for induction: attachments name live IOASes, dead IOASes
@@ -136,26 +158,36 @@ Expr areas_disjoint(const Encoding& enc, const SymState& s) {
 
 Expr well_formed(const Encoding& enc, const SymState& s) {
   Expr wf = enc.boolean(true);
-  for (int d = 0; d < kDevices; d++) wf = wf && s.att[d].ule(enc.bv(kIoas));
+  // The RID is attached to nothing, an IOAS's automatic HWPT or a
+  // PASID-compatible HWPT; PASID 1 only ever to a PASID-compatible HWPT.
+  const Expr compat0 = enc.bv(kFirstCompatId), compat1 = enc.bv(kFirstCompatId + 1);
+  for (int d = 0; d < kDevices; d++)
+    wf = wf && (s.att[d].ule(enc.bv(kIoas)) || s.att[d] == compat0 || s.att[d] == compat1) &&
+         (s.patt[d] == enc.bv(0) || s.patt[d] == compat0 || s.patt[d] == compat1);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
       const SymArea& a = s.areas[i][k];
-      wf = wf && (!s.alive[i]).implies(!a.valid && !s.domain[i][k].valid) && a.valid.implies(a.iova.ule(a.last));
+      wf = wf && (!s.alive[i]).implies(!a.valid && !s.domain[i][k].valid && !s.cdomain[i][k].valid) &&
+           a.valid.implies(a.iova.ule(a.last));
       // The area's recorded last byte is its last byte (what I-PIN reads).
       wf = wf && a.valid.implies(s.pages_of[i][k].area_last == a.off + (a.last - a.iova));
     }
   return wf && areas_disjoint(enc, s) && !life_violation(enc, s) && !group_violation(enc, s);
 }
 
-// The domain mirrors the areas exactly when the IOAS has a domain: the inductive
-// strengthening of I-DMA.
+// Each domain mirrors the areas exactly while it exists (the automatic HWPT's
+// while a device is attached to the IOAS, the PASID-compatible HWPT's while it
+// lives): the inductive strengthening of I-DMA.
 Expr domain_mirrors_areas(const Encoding& enc, const SymState& s) {
   Expr m = enc.boolean(true);
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
-      const SymArea &a = s.areas[i][k], &d = s.domain[i][k];
-      m = m && d.valid == (a.valid && enc.has_domain(s, i)) &&
-          d.valid.implies(d.iova == a.iova && d.last == a.last && d.off == a.off && d.prot == a.prot);
+      const SymArea& a = s.areas[i][k];
+      for (int c = 0; c < 2; c++) {
+        const SymArea& d = c ? s.cdomain[i][k] : s.domain[i][k];
+        m = m && d.valid == (a.valid && (c ? s.calive[i] : enc.has_auto_domain(s, i))) &&
+            d.valid.implies(d.iova == a.iova && d.last == a.last && d.off == a.off && d.prot == a.prot);
+      }
     }
   return m;
 }
@@ -186,6 +218,197 @@ std::uint64_t value(z3::model& m, const Expr& e) {
   return out;
 }
 
+// PASID ops, or IOMMU_HWPT_ALLOC_PASID: the uAPI of 6.15 on.
+bool pasid_ops_in(z3::model& m, const Trace& tr, int steps, bool with_alloc = false) {
+  for (int t = 0; t < steps; t++) {
+    const std::uint64_t kind = value(m, tr.ops[t].kind);
+    if (kind == kPasidAttach || kind == kPasidDetach || (with_alloc && kind == kHwptAlloc)) return true;
+  }
+  return false;
+}
+
+// The $names a scenario binds to the PASID-compatible HWPTs (the fragment's
+// ids 5 and 6 are names, not the kernel's numbers): an op's id as the scenario
+// writes it.
+struct CompatNames {
+  std::array<std::string, kIoas> name;
+  nlohmann::json ref(std::uint64_t id) const {
+    for (int i = 0; i < kIoas; i++)
+      if (id == kFirstCompatId + i && !name[i].empty()) return name[i];
+    return id;
+  }
+  // IOMMU_HWPT_ALLOC at step t on IOAS `ioas_id`: its output's name, bound when it succeeds.
+  std::string alloc(int t, std::uint64_t ioas_id, bool ok) {
+    const std::string n = "$compat" + std::to_string(t);
+    if (ok && ioas_id >= kFirstIoasId && ioas_id < kFirstIoasId + kIoas) name[ioas_id - kFirstIoasId] = n;
+    return n;
+  }
+};
+
+// Whether a counterexample is about PASID: a PASID op in its steps, or a probe at PASID 1.
+bool involves_pasid(z3::model& m, const Trace& tr, int steps, const Witness* w) {
+  return pasid_ops_in(m, tr, steps) || (w && m.eval(w->pasid.z3(), true).is_true());
+}
+
+// The CONFIG_IOMMUFD_TEST mock is where the kernel lets PASID attachments be
+// observed (IOMMU_TEST_OP_PASID_CHECK_HWPT; edu issues no PASID-tagged DMA).
+// The mock IOMMU's domains differ from VT-d's: aperture [2^24, 2^31 - 1],
+// 2048-byte pages, no reserved regions, and every mock device is alone in its
+// IOMMU group (model/platform.h Platform::mock()). These constraints keep a
+// trace inside what both platforms answer alike: devices in groups of their
+// own, ids naming no device, and every MAP/COPY range inside the mock aperture
+// (so also clear of VT-d's MSI window) and 4096-aligned (so both alignments
+// agree), with a copy's source 4096-aligned too.
+Expr mock_replayable(const Encoding& enc, const Trace& tr, int steps) {
+  constexpr std::uint64_t kMockFirst = std::uint64_t{1} << 24, kMockLast = (std::uint64_t{1} << 31) - 1;
+  const Expr page = enc.bv(4095), zero = enc.bv(0);
+  Expr ok = !tr.states[0].grouped;
+  for (int t = 0; t < steps; t++) {
+    const SymOp& op = tr.ops[t];
+    auto not_device = [&](const Expr& id) { return id != enc.bv(kFirstDeviceId) && id != enc.bv(kFirstDeviceId + 1); };
+    ok = ok && not_device(op.id) && not_device(op.src_id);
+    const Expr inserts = op.kind == enc.bv(kMap) || op.kind == enc.bv(kCopy);
+    const Expr in_aperture = op.length != zero && op.iova.uge(enc.bv(kMockFirst)) && op.length.ule(enc.bv(kMockLast)) &&
+                             (op.iova + op.length - enc.bv(1)).ule(enc.bv(kMockLast)) &&
+                             (op.iova + op.length - enc.bv(1)).uge(op.iova);
+    const Expr aligned = (op.iova & page) == zero && (op.length & page) == zero && (op.off & page) == zero &&
+                         (op.kind != enc.bv(kCopy) || (op.src_iova & page) == zero);
+    ok = ok && inserts.implies(in_aperture && aligned);
+  }
+  return ok;
+}
+
+// A PASID counterexample on mock devices (requires iommufd_test, kernel >=
+// 6.15): each fragment device the trace names becomes a mock device with
+// MOCK_FLAGS_DEVICE_PASID, created on IOAS 1 while that is still empty and
+// detached at once (PASID_DETACH 0 is the mock's RID detach), so it starts
+// bound and blocked as the fragment's edus do. Then a RID attach is
+// PASID_ATTACH 0 (or MOCK_DOMAIN_REPLACE while the RID is attached, as VFIO
+// replaces), a RID detach PASID_DETACH 0, a PASID attach PASID_ATTACH 1 (or
+// PASID_REPLACE when the device holds it, as VFIO replaces), a PASID detach
+// PASID_DETACH 1. The probe becomes PASID_CHECK_HWPT: at PASID 1, against
+// nothing and against the RID's HWPT (a PASID never falls back to it); at the
+// RID, against the RID's HWPT. PASIDs still attached are detached last (a mock
+// destroyed with a PASID attached WARNs, iommufd_selftest_destroy).
+nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m, const Trace& tr, int steps,
+                                            const Witness* w, const Mutant mutant) {
+  nlohmann::json out = nlohmann::json::array();
+  out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
+  out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
+  std::array<std::string, kDevices> stdev, rid_hwpt;  // $names: the mock device, its RID's current HWPT
+  std::array<bool, kDevices> used{false, false};  // devices the trace names
+  for (int t = 0; t < steps; t++) {
+    const std::uint64_t kind = value(m, tr.ops[t].kind);
+    if (kind == kAttach || kind == kDetach || kind == kPasidAttach || kind == kPasidDetach || kind == kHwptAlloc)
+      used[value(m, tr.ops[t].dev) & 1] = true;
+  }
+  if (w) used[value(m, w->dev) & 1] = true;
+  for (int d = 0; d < kDevices; d++) {
+    if (!used[d]) continue;
+    const std::string n = std::to_string(d);
+    stdev[d] = "$stdev" + n;
+    out.push_back({{"op", "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS"},
+                   {"args", {{"id", kFirstIoasId}, {"dev_flags", {"PASID"}}}},
+                   {"out", {{"out_stdev_id", stdev[d]}, {"out_hwpt_id", "$setup_hwpt" + n}, {"out_idev_id", "$idev" + n}}}});
+    out.push_back({{"op", "IOMMU_TEST_OP_PASID_DETACH"}, {"args", {{"id", stdev[d]}, {"pasid", 0}}}});
+  }
+  CompatNames compat;
+  std::array<std::string, kDevices> pasid_hwpt;  // $name of the HWPT each device holds PASID 1 on
+  for (int t = 0; t < steps; t++) {
+    const SymOp& op = tr.ops[t];
+    const SymState& before = tr.states[t];
+    const std::uint64_t kind = value(m, op.kind), idv = value(m, op.id), dev = value(m, op.dev) & 1;
+    const bool ok = value(m, tr.outs[t].err) == 0;
+    const std::string bound = "$pt" + std::to_string(t);
+    const nlohmann::json pt = compat.ref(idv);
+    switch (kind) {
+      case kMap:
+        out.push_back({{"op", "IOMMU_IOAS_MAP"},
+                       {"args", {{"ioas_id", idv}, {"user_va", "buf0+" + hex(value(m, op.off))}, {"length", hex(value(m, op.length))},
+                                 {"iova", hex(value(m, op.iova))}, {"flags", value(m, op.flags)}}}});
+        break;
+      case kUnmap:
+        out.push_back({{"op", "IOMMU_IOAS_UNMAP"},
+                       {"args", {{"ioas_id", idv}, {"iova", hex(value(m, op.iova))}, {"length", hex(value(m, op.length))}}}});
+        break;
+      case kCopy:
+        out.push_back({{"op", "IOMMU_IOAS_COPY"},
+                       {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", value(m, op.src_id)}, {"length", hex(value(m, op.length))},
+                                 {"dst_iova", hex(value(m, op.iova))}, {"src_iova", hex(value(m, op.src_iova))},
+                                 {"flags", value(m, op.flags)}}}});
+        break;
+      case kAttach: {
+        const bool attached = value(m, before.att[dev]) != 0;
+        nlohmann::json step = attached ? nlohmann::json{{"op", "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE"},
+                                                        {"args", {{"id", stdev[dev]}, {"pt_id", pt}}}}
+                                       : nlohmann::json{{"op", "IOMMU_TEST_OP_PASID_ATTACH"},
+                                                        {"args", {{"id", stdev[dev]}, {"pasid", 0}, {"pt_id", pt}}}};
+        step["out"] = {{"pt_id", bound}};
+        if (ok) rid_hwpt[dev] = bound;
+        out.push_back(step);
+        break;
+      }
+      case kDetach:
+        out.push_back({{"op", "IOMMU_TEST_OP_PASID_DETACH"}, {"args", {{"id", stdev[dev]}, {"pasid", 0}}}});
+        rid_hwpt[dev].clear();
+        break;
+      case kPasidAttach: {
+        const bool held = value(m, before.patt[dev]) != 0;
+        out.push_back({{"op", held ? "IOMMU_TEST_OP_PASID_REPLACE" : "IOMMU_TEST_OP_PASID_ATTACH"},
+                       {"args", {{"id", stdev[dev]}, {"pasid", kPasid}, {"pt_id", pt}}},
+                       {"out", {{"pt_id", bound}}}});
+        if (ok) pasid_hwpt[dev] = bound;
+        break;
+      }
+      case kPasidDetach:
+        out.push_back({{"op", "IOMMU_TEST_OP_PASID_DETACH"}, {"args", {{"id", stdev[dev]}, {"pasid", kPasid}}}});
+        pasid_hwpt[dev].clear();
+        break;
+      case kHwptAlloc: {
+        const std::string n = compat.alloc(t, idv, ok);
+        out.push_back({{"op", "IOMMU_HWPT_ALLOC"},
+                       {"args", {{"dev_id", "$idev" + std::to_string(dev)}, {"pt_id", pt}, {"flags", {"PASID"}}}},
+                       {"out", {{"out_hwpt_id", n}}}});
+        break;
+      }
+      default:
+        out.push_back({{"op", "IOMMU_DESTROY"}, {"args", {{"id", pt}}}});
+    }
+  }
+  std::string probe;
+  if (w) {
+    const std::uint64_t dev = value(m, w->dev) & 1;
+    const bool pasid = m.eval(w->pasid.z3(), true).is_true();
+    const std::uint64_t at = pasid ? kPasid : 0;
+    // What the domain at (device, PASID) is: nothing or the HWPT attached
+    // there, and (when the RID is in one) whether it is the RID's HWPT: a
+    // PASID never falls back to it.
+    const std::string& own = pasid ? pasid_hwpt[dev] : rid_hwpt[dev];
+    out.push_back({{"op", "IOMMU_TEST_OP_PASID_CHECK_HWPT"},
+                   {"args", {{"id", stdev[dev]}, {"pasid", at}, {"hwpt_id", own.empty() ? nlohmann::json(0) : nlohmann::json(own)}}}});
+    if (pasid && !rid_hwpt[dev].empty() && rid_hwpt[dev] != own)
+      out.push_back({{"op", "IOMMU_TEST_OP_PASID_CHECK_HWPT"},
+                     {"args", {{"id", stdev[dev]}, {"pasid", at}, {"hwpt_id", rid_hwpt[dev]}}}});
+    probe = std::string(" The probe: ") + (pasid ? "PASID 1" : "the RID") + " of mock device " + std::to_string(dev) +
+            " at IOVA " + hex(value(m, w->iova)) + (m.eval(w->write.z3(), true).is_true() ? " (write)" : " (read)") +
+            ", observed as the domain IOMMU_TEST_OP_PASID_CHECK_HWPT reports there.";
+  }
+  for (int d = 0; d < kDevices; d++)
+    if (value(m, tr.states[steps].patt[d]) != 0)
+      out.push_back({{"op", "IOMMU_TEST_OP_PASID_DETACH"}, {"args", {{"id", stdev[d]}, {"pasid", kPasid}}}});
+  std::string name = "verify_" + id.substr(2) + (mutant == Mutant::none ? "" : std::string("_") + to_string(mutant));
+  for (auto& c : name) c = c == '-' ? '_' : static_cast<char>(std::tolower(c));
+  return {{"name", name},
+          {"description", "Counterexample to " + id + " found by ioconform verify" +
+                              (mutant == Mutant::none ? "" : std::string(" with mutant ") + to_string(mutant)) +
+                              ", on CONFIG_IOMMUFD_TEST mock devices (each created on IOAS 1 and detached, so it "
+                              "starts bound and blocked); replay on the model and the kernel unchanged." + probe},
+          {"kernel", ">=6.15"},
+          {"requires", {"iommufd_test"}},
+          {"setup", {{"buffers", {{{"name", "buf0"}, {"pages", buffer0().len / 4096}, {"kind", "anon"}, {"align", 65536}}}}}},
+          {"steps", out}};
+}
+
 nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, const Trace& tr, int steps,
                                        const Witness* w, const Mutant mutant) {
   const char* devs[] = {"dev0", "dev1"};
@@ -194,9 +417,11 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
   out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
   out.push_back({{"op", "VFIO_DEVICE_BIND_IOMMUFD"}, {"args", {{"dev", "dev0"}}}});
   out.push_back({{"op", "VFIO_DEVICE_BIND_IOMMUFD"}, {"args", {{"dev", "dev1"}}}});
+  CompatNames compat;
   for (int t = 0; t < steps; t++) {
     const SymOp& op = tr.ops[t];
     const std::uint64_t kind = value(m, op.kind), idv = value(m, op.id), dev = value(m, op.dev) & 1;
+    const nlohmann::json pt = compat.ref(idv);
     switch (kind) {
       case kMap:
         out.push_back({{"op", "IOMMU_IOAS_MAP"},
@@ -208,10 +433,25 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
                        {"args", {{"ioas_id", idv}, {"iova", hex(value(m, op.iova))}, {"length", hex(value(m, op.length))}}}});
         break;
       case kAttach:
-        out.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"}, {"args", {{"dev", devs[dev]}, {"pt_id", idv}}}});
+        out.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"}, {"args", {{"dev", devs[dev]}, {"pt_id", pt}}}});
         break;
       case kDetach:
         out.push_back({{"op", "VFIO_DEVICE_DETACH_IOMMUFD_PT"}, {"args", {{"dev", devs[dev]}}}});
+        break;
+      case kPasidAttach:
+        out.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"},
+                       {"args", {{"dev", devs[dev]}, {"pt_id", pt}, {"flags", {"PASID"}}, {"pasid", kPasid}}}});
+        break;
+      case kHwptAlloc: {
+        const std::string n = compat.alloc(t, idv, value(m, tr.outs[t].err) == 0);
+        out.push_back({{"op", "IOMMU_HWPT_ALLOC"},
+                       {"args", {{"dev_id", kFirstDeviceId + dev}, {"pt_id", pt}, {"flags", {"PASID"}}}},
+                       {"out", {{"out_hwpt_id", n}}}});
+        break;
+      }
+      case kPasidDetach:
+        out.push_back({{"op", "VFIO_DEVICE_DETACH_IOMMUFD_PT"},
+                       {"args", {{"dev", devs[dev]}, {"flags", {"PASID"}}, {"pasid", kPasid}}}});
         break;
       case kCopy:
         out.push_back({{"op", "IOMMU_IOAS_COPY"},
@@ -220,10 +460,13 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
                                  {"flags", value(m, op.flags)}}}});
         break;
       default:
-        out.push_back({{"op", "IOMMU_DESTROY"}, {"args", {{"id", idv}}}});
+        out.push_back({{"op", "IOMMU_DESTROY"}, {"args", {{"id", pt}}}});
     }
   }
-  if (w) {
+  // edu issues no PASID-tagged DMA: a PASID witness has no probe here (the
+  // mock form, mock_counterexample_scenario, observes it instead).
+  const bool pasid_probe = w && m.eval(w->pasid.z3(), true).is_true();
+  if (w && !pasid_probe) {
     const bool write = m.eval(w->write.z3(), true).is_true();
     out.push_back({{"op", write ? "DMA_WRITE" : "DMA_READ"},
                    {"args", {{"dev", devs[value(m, w->dev) & 1]}, {"iova", hex(value(m, w->iova))}, {"length", 8}}}});
@@ -240,8 +483,12 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
   return {{"name", name},
           {"description", "Counterexample to " + id + " found by ioconform verify" +
                               (mutant == Mutant::none ? "" : std::string(" with mutant ") + to_string(mutant)) +
-                              "; replay on the model and the kernel unchanged."},
-          {"kernel", ">=6.12"},
+                              "; replay on the model and the kernel unchanged." +
+                              (pasid_probe ? " The violation is at PASID 1 of " + std::string(devs[value(m, w->dev) & 1]) +
+                                                 ", IOVA " + hex(value(m, w->iova)) +
+                                                 ", which an edu device cannot probe: no mock form was found."
+                                           : "")},
+          {"kernel", pasid_ops_in(m, tr, steps, true) ? ">=6.15" : ">=6.12"},
           {"setup", {{"buffers", {{{"name", "buf0"}, {"pages", buffer0().len / 4096}, {"kind", "anon"}, {"align", 65536}}}},
                      {"devices", devices}}},
           {"steps", out}};
@@ -554,36 +801,43 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     goal_failure = domain_mirrors_areas(enc, s0) && pre && !domain_mirrors_areas(enc, out.next);
     base_violation = !domain_mirrors_areas(enc, init);
     // The mirror implies I-DMA in any well-formed state. One query per probing
-    // device, the IOAS whose domain it DMAs through (or none) and the set of that IOAS's
-    // valid areas; each case substitutes what it pins (the attachment, the
-    // validity bits, and through the mirror the domain entries' fields), so the
-    // two walks fold to the same terms. As one query it took 54 s; split by
-    // device and IOAS only, 6-20 s each.
-    for (int d = 0; d < kDevices; d++) {
-      for (int i = 0; i <= kIoas; i++) {  // i == kIoas: attached to no IOAS
-        for (unsigned set = 0; set < (i < kIoas ? (1u << kSlots) : 1u); set++) {
-          const Expr att = enc.bv(i < kIoas ? kFirstIoasId + i : 0);
-          const Expr domain = enc.domain_ioas(s0, w.dev);  // the walks' own term
-          Expr cond = w.dev == enc.bv(d) && domain == att;
+    // device and PASID (none or 1), the IOAS whose domain it DMAs through (or
+    // none) and the set of that IOAS's valid areas; each case substitutes what
+    // it pins (the attachment, the validity bits, and through the mirror the
+    // domain entries' fields), so the two walks fold to the same terms. As one
+    // query it took 54 s; split by device and IOAS only, 6-20 s each.
+    for (int d = 0; d < kDevices * 2; d++) {  // d / 2: the device; d % 2: with PASID 1
+      // t < kIoas: IOAS t's automatic HWPT; t < 2 kIoas: IOAS t - kIoas's
+      // PASID-compatible HWPT; t == 2 kIoas: attached to nothing.
+      for (int t = 0; t <= 2 * kIoas; t++) {
+        const int i = t % kIoas;
+        const bool compat = t >= kIoas && t < 2 * kIoas, attached = t < 2 * kIoas;
+        for (unsigned set = 0; set < (attached ? (1u << kSlots) : 1u); set++) {
+          const Expr att = enc.bv(!attached ? 0 : compat ? kFirstCompatId + i : kFirstIoasId + i);
+          const Expr domain = enc.attached_domain(s0, w.dev, w.pasid);  // the walks' own term
+          const Expr pasid = enc.boolean(d % 2);
+          Expr cond = w.dev == enc.bv(d / 2) && w.pasid == pasid && domain == att;
           Pinned pinned;
           auto fix = [&](const Expr& term, const Expr& value) { pinned.push_back({term, value}); };
           fix(domain, att);
-          fix(w.dev, enc.bv(d));
-          for (int k = 0; k < kSlots && i < kIoas; k++) {
-            const SymArea &ar = s0.areas[i][k], &dm = s0.domain[i][k];
+          fix(w.dev, enc.bv(d / 2));
+          fix(w.pasid, pasid);
+          for (int k = 0; k < kSlots && attached; k++) {
+            const SymArea &ar = s0.areas[i][k], &dm = compat ? s0.cdomain[i][k] : s0.domain[i][k];
             const Expr valid = enc.boolean((set >> k) & 1);
             cond = cond && ar.valid == valid;
             fix(ar.valid, valid);
-            fix(dm.valid, valid);  // the mirror, with the device's group attached (so the IOAS has a domain)
+            fix(dm.valid, valid);  // the mirror, with the page table attached (so it exists: WF)
             if ((set >> k) & 1) fix(dm.iova, ar.iova), fix(dm.last, ar.last), fix(dm.off, ar.off), fix(dm.prot, ar.prot);
           }
           Expr claim = domain_mirrors_areas(enc, s0) && well_formed(enc, s0) && dma_violation(enc, s0, w);
           z3::solver implied(ctx);
           implied.set(p);
           implied.add((cond && fold(claim, pinned)).z3());
-          std::string what = "mirror implies I-DMA, device " + std::to_string(d) +
-                             (i < kIoas ? ", on IOAS " + std::to_string(kFirstIoasId + i) + ", valid areas " + std::to_string(set)
-                                        : ", blocked (no domain)");
+          std::string what = "mirror implies I-DMA, device " + std::to_string(d / 2) + (d % 2 ? " PASID 1" : "") +
+                             (attached ? std::string(compat ? ", on the PASID-compatible HWPT of IOAS " : ", on IOAS ") +
+                                             std::to_string(kFirstIoasId + i) + ", valid areas " + std::to_string(set)
+                                       : ", blocked (no domain)");
           const z3::check_result ir = timed_check(implied, what, r);
           if (ir != z3::unsat) {
             r.induction = ir == z3::sat ? "failed" : "unknown";
@@ -795,9 +1049,25 @@ InvariantResult verify_invariant(const std::string& id, const VerifyOptions& opt
         s2.add(dma_violation(enc, tr.states[t + 1], witnesses[t]).z3());
         if (s2.check() == z3::sat) m = s2.get_model();
       }
+      const Witness* w = needs_probe ? &witnesses[t] : nullptr;
+      bool mock = false;
+      if (involves_pasid(m, tr, t + 1, w)) {
+        // A PASID counterexample is observable on the mock only: ask for one
+        // that behaves there as on the fragment's edus.
+        z3::solver s3(ctx);
+        s3.set(p);
+        s3.add(tr.constraints_up_to[t].z3());
+        s3.add((id == "I-DMA" ? dma_violation(enc, tr.states[t + 1], witnesses[t]) : bad).z3());
+        s3.add(mock_replayable(enc, tr, t + 1).z3());
+        if (s3.check() == z3::sat) {
+          m = s3.get_model();
+          mock = involves_pasid(m, tr, t + 1, w);
+        }
+      }
       r.verdict = "counterexample";
       r.depth = t + 1;
-      r.counterexample = counterexample_scenario(id, m, tr, t + 1, needs_probe ? &witnesses[t] : nullptr, options.mutant);
+      r.counterexample = mock ? mock_counterexample_scenario(id, m, tr, t + 1, w, options.mutant)
+                              : counterexample_scenario(id, m, tr, t + 1, w, options.mutant);
       return done();
     }
     if (res == z3::unknown) {

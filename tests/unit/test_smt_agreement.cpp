@@ -2,10 +2,15 @@
 // SMT fragment go through the C++ model and through the SMT encoding (folded to
 // constants), and must agree on every errno, every unmap length, the pinned
 // page count, and translate() at the edges of every area, for both devices and
-// both access kinds, after every step. Half the sequences put the two devices in
-// one IOMMU group, half in a group each.
+// both access kinds, without PASID and at PASID 1, after every step. Half the
+// sequences put the two devices in one IOMMU group, half in a group each.
+// Three sequences in four draw the six IOAS/RID ops evenly; the fourth also
+// IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID and VFIO PASID attach/detach
+// (PASID 1), and aims attaches at the PASID-compatible HWPTs. The fragment's
+// ids 5 and 6 for those HWPTs are mapped to the ids the C++ model hands out.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 
 #include "model/model.h"
@@ -41,31 +46,67 @@ void start_fragment(model::Model& m, const smt::Buffer0& buf, bool grouped) {
 }  // namespace
 
 TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
-  z3::context ctx;
   const auto buf = smt::buffer0();
-  smt::Encoding enc{ctx, buf.va, buf.len, smt::Mutant::none};
+  // A Z3 context keeps memory for every term it ever made (about 2 MB a
+  // sequence here): a fresh one every 250 sequences keeps the test in a few GB.
+  std::unique_ptr<z3::context> ctx;
+  std::unique_ptr<smt::Encoding> encoding;
   Sequence g{std::mt19937_64(20261124)};
   const int kSequences = 10000, kSteps = 6;
   size_t steps = 0, successes = 0, translations = 0, grouped_refusals = 0, copies = 0, shared_pins = 0;
+  size_t pasid_attached = 0, pasid_refused = 0, pasid_translations_ok = 0, compat_allocs = 0, rid_on_compat = 0;
+  size_t pasid_sequences = 0;
   for (int n = 0; n < kSequences; n++) {
+    if (n % 250 == 0) {
+      encoding.reset();
+      ctx = std::make_unique<z3::context>();
+      encoding.reset(new smt::Encoding{*ctx, buf.va, buf.len, smt::Mutant::none});
+    }
+    const smt::Encoding& enc = *encoding;
     const bool grouped = n % 2;
+    const bool pasid_sequence = (n / 2) % 4 == 3;  // grouped and not alike
+    pasid_sequences += pasid_sequence;
     model::Model m;
     start_fragment(m, buf, grouped);
     smt::SymState s = enc.initial(enc.boolean(grouped));
     bool alive[2] = {true, true};
+    // The PASID-compatible HWPT of each IOAS: alive, and its id in the C++ model.
+    bool compat_alive[2] = {false, false};
+    std::uint64_t compat_id[2] = {0, 0};
+    auto real = [&](std::uint64_t id) {
+      for (int i = 0; i < 2; i++)
+        if (id == smt::kFirstCompatId + i && compat_alive[i]) return compat_id[i];
+      return id;
+    };
     for (int t = 0; t < kSteps; t++) {
-      const std::uint64_t kind = g.rng() % smt::kOpKinds;
-      std::vector<std::uint64_t> ids{0, 3, 4};
+      // A PASID sequence: in 16, map 3, unmap 1, copy 1, RID attach 3, detach 1,
+      // destroy 1, HWPT_ALLOC 2, PASID attach 3, PASID detach 1.
+      static constexpr std::uint64_t kPasidMix[16] = {
+          smt::kMap,    smt::kMap,       smt::kMap,       smt::kUnmap,       smt::kCopy,        smt::kAttach,
+          smt::kAttach, smt::kAttach,    smt::kDetach,    smt::kDestroy,     smt::kHwptAlloc,   smt::kHwptAlloc,
+          smt::kPasidAttach, smt::kPasidAttach, smt::kPasidAttach, smt::kPasidDetach};
+      std::uint64_t kind = pasid_sequence ? kPasidMix[g.rng() % 16] : g.rng() % 6;
+      // A PASID sequence starts with a map that succeeds and a PASID-compatible
+      // HWPT, on random IOASes, so later PASID attaches have pages to reach.
+      const bool scripted = pasid_sequence && t < 2;
+      if (scripted) kind = t == 0 ? smt::kMap : smt::kHwptAlloc;
+      std::vector<std::uint64_t> ids{0, 3, 4}, compat_ids;
       for (int i = 0; i < 2; i++)
         if (alive[i]) ids.push_back(1 + i);
-      const std::uint64_t id = ids[g.rng() % ids.size()];
+      for (int i = 0; i < 2; i++)
+        if (compat_alive[i]) ids.push_back(smt::kFirstCompatId + i), compat_ids.push_back(smt::kFirstCompatId + i);
+      std::uint64_t id = scripted ? 1 + g.rng() % 2 : ids[g.rng() % ids.size()];
+      // Half the attaches and destroys of a PASID sequence name a live PASID-compatible HWPT.
+      const bool at_compat = kind == smt::kAttach || kind == smt::kPasidAttach || kind == smt::kDestroy;
+      if (pasid_sequence && at_compat && !compat_ids.empty() && g.rng() % 2) id = compat_ids[g.rng() % compat_ids.size()];
       const std::uint64_t dev = g.rng() % 2;
-      const std::uint64_t iova = g.pick<std::uint64_t>({0, 0x1000, 0x100000, 0x101000, 0x102000, 0x100800, 0xfee00000,
-                                                        0xfedff000, 0x7ffffff000, 0x8000000000, kU64Max, kU64Max - 0xfff});
-      const std::uint64_t length = g.pick<std::uint64_t>({0, 1, 100, 0x1000, 0x2000, 0x3000, 0x10000, 0x20000, kU64Max,
-                                                          0x8000000000000000ull});
-      const std::uint64_t off = g.pick<std::uint64_t>({0, 0x123, 0x800, 0x1000, 0x8000, 0xf000});
-      const std::uint64_t flags = 1 | g.pick<std::uint64_t>({0, 2, 4, 6, 6, 6, 0x16});
+      std::uint64_t iova = g.pick<std::uint64_t>({0, 0x1000, 0x100000, 0x101000, 0x102000, 0x100800, 0xfee00000,
+                                                  0xfedff000, 0x7ffffff000, 0x8000000000, kU64Max, kU64Max - 0xfff});
+      std::uint64_t length = g.pick<std::uint64_t>({0, 1, 100, 0x1000, 0x2000, 0x3000, 0x10000, 0x20000, kU64Max,
+                                                    0x8000000000000000ull});
+      std::uint64_t off = g.pick<std::uint64_t>({0, 0x123, 0x800, 0x1000, 0x8000, 0xf000});
+      std::uint64_t flags = 1 | g.pick<std::uint64_t>({0, 2, 4, 6, 6, 6, 0x16});
+      if (scripted && t == 0) iova = 0x100000, length = 0x2000, off = 0, flags = 7;
       // A copy's source: mostly inside an area the model has (its start, half a
       // page or a page on; the rest of it, a page, or past its end), else fixed values.
       struct AreaAt {
@@ -86,18 +127,28 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       }
       const char* devname = dev ? "dev1" : "dev0";
       model::Op op;
+      const std::uint64_t pt = real(id);
       switch (kind) {
         case smt::kMap:
-          op = {"IOMMU_IOAS_MAP", {{"ioas_id", id}, {"user_va", buf.va + off}, {"length", length}, {"iova", iova}, {"flags", flags}}};
+          op = {"IOMMU_IOAS_MAP", {{"ioas_id", pt}, {"user_va", buf.va + off}, {"length", length}, {"iova", iova}, {"flags", flags}}};
           break;
-        case smt::kUnmap: op = {"IOMMU_IOAS_UNMAP", {{"ioas_id", id}, {"iova", iova}, {"length", length}}}; break;
-        case smt::kAttach: op = {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", devname}, {"pt_id", id}}}; break;
+        case smt::kUnmap: op = {"IOMMU_IOAS_UNMAP", {{"ioas_id", pt}, {"iova", iova}, {"length", length}}}; break;
+        case smt::kAttach: op = {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", devname}, {"pt_id", pt}}}; break;
         case smt::kDetach: op = {"VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", devname}}}; break;
-        case smt::kCopy:
-          op = {"IOMMU_IOAS_COPY", {{"dst_ioas_id", id}, {"src_ioas_id", src_id}, {"length", copy_length}, {"dst_iova", iova},
-                                    {"src_iova", src_iova}, {"flags", flags}}};
+        case smt::kPasidAttach:
+          op = {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", devname}, {"pt_id", pt}, {"flags", 1}, {"pasid", smt::kPasid}}};
           break;
-        default: op = {"IOMMU_DESTROY", {{"id", id}}};
+        case smt::kPasidDetach:
+          op = {"VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", devname}, {"flags", 1}, {"pasid", smt::kPasid}}};
+          break;
+        case smt::kHwptAlloc:
+          op = {"IOMMU_HWPT_ALLOC", {{"dev_id", smt::kFirstDeviceId + dev}, {"pt_id", pt}, {"flags", 8}}};
+          break;
+        case smt::kCopy:
+          op = {"IOMMU_IOAS_COPY", {{"dst_ioas_id", pt}, {"src_ioas_id", real(src_id)}, {"length", copy_length},
+                                    {"dst_iova", iova}, {"src_iova", src_iova}, {"flags", flags}}};
+          break;
+        default: op = {"IOMMU_DESTROY", {{"id", pt}}};
       }
       const std::uint64_t op_length = kind == smt::kCopy ? copy_length : length;
       smt::SymOp sop{enc.bv(kind), enc.bv(id),     enc.bv(dev),    enc.bv(iova),    enc.bv(op_length),
@@ -113,13 +164,21 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       if (!want.err) successes++;
       if (want.rule == "attach.group_in_other_domain") grouped_refusals++;
       if (kind == smt::kCopy && !want.err) copies++;
+      if (kind == smt::kPasidAttach) (want.err ? pasid_refused : pasid_attached)++;
+      if (kind == smt::kHwptAlloc && !want.err) {
+        compat_allocs++;
+        compat_alive[id - smt::kFirstIoasId] = true;
+        compat_id[id - smt::kFirstIoasId] = want.out["out_hwpt_id"].get<std::uint64_t>();
+      }
+      if (kind == smt::kAttach && !want.err && id >= smt::kFirstCompatId) rid_on_compat++;
+      if (kind == smt::kDestroy && !want.err && id >= smt::kFirstCompatId) compat_alive[id - smt::kFirstCompatId] = false;
       if (kind == smt::kUnmap && !want.err) {
         ASSERT_EQ(out.unmapped.as_u64(), want.out["length"].get<std::uint64_t>()) << "sequence " << n << " step " << t;
       }
       ASSERT_EQ(out.sticks_out.is_true(), want.partial_effect || (want.rule == "ioas_unmap.area_sticks_out"))
           << "sequence " << n << " step " << t;
       s = enc.simplified(out.next);
-      if (kind == smt::kDestroy && !want.err) alive[id - 1] = false;
+      if (kind == smt::kDestroy && !want.err && id < smt::kFirstCompatId) alive[id - 1] = false;
       ASSERT_EQ(enc.total_pinned(s).as_u64(), m.state().pinned_pages()) << "sequence " << n << " step " << t << " " << op.name;
       std::uint64_t per_area = 0;  // the pages every filled area holds, counting a shared page once per area
       for (const auto& row : s.npinned)
@@ -136,24 +195,39 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
         }
       for (std::uint64_t x : probes)
         for (int d = 0; d < 2; d++)
-          for (bool write : {false, true}) {
-            auto t_cpp = m.translate(d ? "dev1" : "dev0", x, write ? model::Access::Write : model::Access::Read);
-            auto [ok, at] = enc.translate(s, enc.bv(d), enc.bv(x), enc.boolean(write));
-            translations++;
-            ASSERT_EQ(ok.is_true(), t_cpp.ok) << "sequence " << n << " step " << t << " dev" << d << " iova " << x
-                                              << (write ? " write" : " read") << ": " << t_cpp.why;
-            if (t_cpp.ok) {
-              ASSERT_EQ(at.as_u64(), t_cpp.offset);
+          for (int pasid = 0; pasid < 2; pasid++)
+            for (bool write : {false, true}) {
+              // PASID 1 of a sequence without PASID ops: reads only (it must be blocked, or it falls back).
+              if (pasid && write && !pasid_sequence) continue;
+              const auto access = write ? model::Access::Write : model::Access::Read;
+              const char* name = d ? "dev1" : "dev0";
+              auto t_cpp = pasid ? m.translate(name, static_cast<std::uint32_t>(smt::kPasid), x, access)
+                                 : m.translate(name, x, access);
+              auto [ok, at] = enc.translate(s, enc.bv(d), enc.boolean(pasid), enc.bv(x), enc.boolean(write));
+              translations++;
+              ASSERT_EQ(ok.is_true(), t_cpp.ok) << "sequence " << n << " step " << t << " dev" << d
+                                                << (pasid ? " PASID 1" : "") << " iova " << x
+                                                << (write ? " write" : " read") << ": " << t_cpp.why;
+              if (t_cpp.ok) {
+                ASSERT_EQ(at.as_u64(), t_cpp.offset);
+                if (pasid) pasid_translations_ok++;
+              }
             }
-          }
     }
   }
   std::cout << "[agreement] " << kSequences << " sequences, " << steps << " steps (" << successes << " succeeded), "
             << translations << " translations compared, " << grouped_refusals << " attaches refused for the group, "
-            << copies << " copies succeeded, " << shared_pins << " states pinning a shared page once\n";
+            << copies << " copies succeeded, " << shared_pins << " states pinning a shared page once, PASID attaches "
+            << pasid_attached << " succeeded / " << pasid_refused << " refused, " << pasid_translations_ok
+            << " PASID translations that reached a page, " << compat_allocs << " PASID-compatible HWPTs allocated, "
+            << rid_on_compat << " RID attaches to one (" << pasid_sequences << " PASID sequences)\n";
   EXPECT_GT(successes, steps / 10) << "the random sequences must exercise successful ops, not only errors";
   EXPECT_GT(grouped_refusals, 0u) << "the grouped sequences must reach the group's EINVAL";
   EXPECT_GT(copies, 0u) << "the sequences must copy";
+  EXPECT_GT(pasid_refused, 0u) << "the sequences must attach PASIDs";
+  EXPECT_GT(pasid_attached, 0u) << "some PASID attaches must succeed";
+  EXPECT_GT(pasid_translations_ok, 0u) << "PASID 1 must reach pages through its HWPT";
+  EXPECT_GT(rid_on_compat, 0u) << "the RID must attach to PASID-compatible HWPTs";
 }
 
 // The agreement test can fail: with a seeded bug in the encoding (unmap leaves
@@ -173,7 +247,7 @@ TEST(SmtAgreement, ASeededEncodingBugIsDetectedByTheComparison) {
   step(smt::kAttach, 1, 0, 0, {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", "dev0"}, {"pt_id", 1}}});
   step(smt::kMap, 1, 0x100000, 0x1000, {"IOMMU_IOAS_MAP", {{"ioas_id", 1}, {"user_va", buf.va}, {"length", 0x1000}, {"iova", 0x100000}, {"flags", 7}}});
   step(smt::kUnmap, 1, 0x100000, 0x1000, {"IOMMU_IOAS_UNMAP", {{"ioas_id", 1}, {"iova", 0x100000}, {"length", 0x1000}}});
-  auto [ok, at] = enc.translate(s, enc.bv(0), enc.bv(0x100000), enc.boolean(false));
+  auto [ok, at] = enc.translate(s, enc.bv(0), enc.boolean(false), enc.bv(0x100000), enc.boolean(false));
   EXPECT_TRUE(ok.is_true()) << "the mutant keeps the stale translation";
   EXPECT_FALSE(m.translate("dev0", 0x100000, model::Access::Read).ok) << "the C++ model does not";
 }
@@ -222,4 +296,74 @@ TEST(SmtAgreement, CopiedPagesArePinnedOncePerPagesObject) {
     for (const auto& n_area : row) per_area += n_area.as_u64();
   EXPECT_EQ(m.state().pinned_pages(), 4u) << "one pages object of 4 pages, however often it is copied";
   EXPECT_EQ(per_area, 4u + 2u + 1u + 4u);
+}
+
+// PASID 1 through a PASID-compatible HWPT, step by step on both sides: the RID
+// must move to such a HWPT first, then PASID 1 reaches the IOAS's pages
+// through its own attachment (also after the RID detaches), never through the
+// RID's; the HWPT and its IOAS are busy while used; a PASID detach blocks it.
+TEST(SmtAgreement, APasidThroughACompatibleHwptTranslatesThere) {
+  z3::context ctx;
+  const auto buf = smt::buffer0();
+  smt::Encoding enc{ctx, buf.va, buf.len, smt::Mutant::none};
+  model::Model m;
+  start_fragment(m, buf, false);
+  smt::SymState s = enc.initial(enc.boolean(false));
+  std::uint64_t compat_real[2] = {0, 0};
+  auto real = [&](std::uint64_t id) { return id >= smt::kFirstCompatId ? compat_real[id - smt::kFirstCompatId] : id; };
+  auto step = [&](std::uint64_t kind, std::uint64_t id, std::uint64_t iova, std::uint64_t length, int want_err) {
+    model::Op op;
+    const std::uint64_t pt = real(id);
+    switch (kind) {
+      case smt::kMap:
+        op = {"IOMMU_IOAS_MAP", {{"ioas_id", pt}, {"user_va", buf.va}, {"length", length}, {"iova", iova}, {"flags", 7}}};
+        break;
+      case smt::kAttach: op = {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", "dev0"}, {"pt_id", pt}}}; break;
+      case smt::kDetach: op = {"VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", "dev0"}}}; break;
+      case smt::kPasidAttach:
+        op = {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", {{"dev", "dev0"}, {"pt_id", pt}, {"flags", 1}, {"pasid", 1}}};
+        break;
+      case smt::kPasidDetach: op = {"VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", "dev0"}, {"flags", 1}, {"pasid", 1}}}; break;
+      case smt::kHwptAlloc: op = {"IOMMU_HWPT_ALLOC", {{"dev_id", 3}, {"pt_id", pt}, {"flags", 8}}}; break;
+      default: op = {"IOMMU_DESTROY", {{"id", pt}}};
+    }
+    smt::StepOut out = enc.step(s, {enc.bv(kind), enc.bv(id), enc.bv(0), enc.bv(iova), enc.bv(length), enc.bv(0),
+                                    enc.bv(7), enc.bv(0), enc.bv(0)});
+    const model::StepResult want = m.apply(op);
+    ASSERT_FALSE(out.out_of_bound.is_true()) << op.name;
+    ASSERT_EQ(out.err.as_u64(), static_cast<std::uint64_t>(want.err)) << op.name << " " << op.args.dump() << " " << want.rule;
+    ASSERT_EQ(want.err, want_err) << op.name << " " << op.args.dump() << " " << want.rule;
+    if (kind == smt::kHwptAlloc && !want.err) compat_real[id - smt::kFirstIoasId] = want.out["out_hwpt_id"].get<std::uint64_t>();
+    s = enc.simplified(out.next);
+    ASSERT_EQ(enc.total_pinned(s).as_u64(), m.state().pinned_pages()) << op.name;
+  };
+  auto pasid_sees = [&](std::uint64_t iova) {
+    auto [ok, at] = enc.translate(s, enc.bv(0), enc.boolean(true), enc.bv(iova), enc.boolean(false));
+    const auto t = m.translate("dev0", 1u, iova, model::Access::Read);
+    EXPECT_EQ(ok.is_true(), t.ok) << t.why;
+    if (t.ok) {
+      EXPECT_EQ(at.as_u64(), t.offset);
+    }
+    return t.ok;
+  };
+  step(smt::kMap, 1, 0x100000, 0x2000, 0);
+  step(smt::kMap, 2, 0x200000, 0x1000, 0);
+  step(smt::kAttach, 2, 0, 0, 0);                 // the RID on IOAS 2's automatic HWPT
+  step(smt::kPasidAttach, 1, 0, 0, EINVAL);       // an IOAS: its automatic HWPT takes no PASID
+  step(smt::kHwptAlloc, 1, 0, 0, 0);              // IOAS 1's PASID-compatible HWPT: id 5 here
+  step(smt::kPasidAttach, 5, 0, 0, EINVAL);       // the RID is in a HWPT that is not PASID-compatible
+  EXPECT_FALSE(pasid_sees(0x200000)) << "no fallback to the RID's domain";
+  step(smt::kAttach, 5, 0, 0, 0);                 // replace the RID onto the compatible HWPT
+  step(smt::kPasidAttach, 5, 0, 0, 0);
+  EXPECT_TRUE(pasid_sees(0x101000));
+  step(smt::kAttach, 2, 0, 0, EINVAL);            // the RID may not leave for an automatic HWPT now
+  step(smt::kDestroy, 5, 0, 0, EBUSY);
+  step(smt::kDestroy, 1, 0, 0, EBUSY);            // the HWPT holds its IOAS
+  step(smt::kDetach, 0, 0, 0, 0);
+  EXPECT_TRUE(pasid_sees(0x100000)) << "the PASID keeps its own attachment";
+  step(smt::kPasidDetach, 0, 0, 0, 0);
+  EXPECT_FALSE(pasid_sees(0x100000));
+  step(smt::kDestroy, 5, 0, 0, 0);
+  step(smt::kDestroy, 1, 0, 0, 0);
+  EXPECT_EQ(m.state().pinned_pages(), 0u);
 }

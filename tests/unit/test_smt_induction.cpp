@@ -54,3 +54,9 @@ TEST(SmtInduction, GroupFailsWhenAttachIgnoresTheGroup) {
 TEST(SmtInduction, PinFailsWhenCopyAcceptsAPartialArea) {
   expect_induction_fails(smt::Mutant::copy_accepts_partial_area, "I-PIN");
 }
+// A PASID with nothing attached borrowing the RID's domain breaks I-DMA at
+// PASID 1: the mirror still holds, the walk of the PASID's domain does not
+// answer what the areas behind its attachment (none) map.
+TEST(SmtInduction, DmaFailsWhenPasidDmaFallsBackToTheRid) {
+  expect_induction_fails(smt::Mutant::pasid_dma_falls_back_to_rid, "I-DMA");
+}
