@@ -125,3 +125,12 @@ TEST_F(Pasid, AFailedMockDomainLeavesNoIds) {
 }
 
 }  // namespace
+
+// iommufd_test_md_check_pa() checks alignment before the HWPT lookup in 6.12
+// and after it in 7.2: a misaligned check of a missing HWPT tells them apart.
+TEST(MdCheckMap, SixTwelveChecksAlignmentBeforeTheHwpt) {
+  const Op misaligned_missing{"IOMMU_TEST_OP_MD_CHECK_MAP", {{"id", 99}, {"iova", 0x400}, {"length", 2048}, {"uptr", 0}}};
+  Model m72, m612({.version = {6, 12, 0}});
+  EXPECT_EQ(m72.apply(misaligned_missing).rule, "test.md_hwpt_not_found");
+  EXPECT_EQ(m612.apply(misaligned_missing).rule, "test.md_check_misaligned");
+}
