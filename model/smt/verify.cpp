@@ -290,6 +290,23 @@ Expr mock_replayable(const Encoding& enc, const Trace& tr, int steps) {
 // nothing and against the RID's HWPT (a PASID never falls back to it); at the
 // RID, against the RID's HWPT. PASIDs still attached are detached last (a mock
 // destroyed with a PASID attached WARNs, iommufd_selftest_destroy).
+// The step of an op on IOAS mappings (MAP, UNMAP, COPY), the same in the
+// VFIO and the mock form of a counterexample.
+nlohmann::json ioas_step(z3::model& m, const SymOp& op) {
+  const std::uint64_t kind = value(m, op.kind), idv = value(m, op.id);
+  if (kind == kMap)
+    return {{"op", "IOMMU_IOAS_MAP"},
+            {"args", {{"ioas_id", idv}, {"user_va", "buf0+" + hex(value(m, op.off))}, {"length", hex(value(m, op.length))},
+                      {"iova", hex(value(m, op.iova))}, {"flags", value(m, op.flags)}}}};
+  if (kind == kUnmap)
+    return {{"op", "IOMMU_IOAS_UNMAP"},
+            {"args", {{"ioas_id", idv}, {"iova", hex(value(m, op.iova))}, {"length", hex(value(m, op.length))}}}};
+  return {{"op", "IOMMU_IOAS_COPY"},
+          {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", value(m, op.src_id)}, {"length", hex(value(m, op.length))},
+                    {"dst_iova", hex(value(m, op.iova))}, {"src_iova", hex(value(m, op.src_iova))},
+                    {"flags", value(m, op.flags)}}}};
+}
+
 nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m, const Trace& tr, int steps,
                                             const Witness* w, const Mutant mutant) {
   nlohmann::json out = nlohmann::json::array();
@@ -323,19 +340,9 @@ nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m,
     const nlohmann::json pt = compat.ref(idv);
     switch (kind) {
       case kMap:
-        out.push_back({{"op", "IOMMU_IOAS_MAP"},
-                       {"args", {{"ioas_id", idv}, {"user_va", "buf0+" + hex(value(m, op.off))}, {"length", hex(value(m, op.length))},
-                                 {"iova", hex(value(m, op.iova))}, {"flags", value(m, op.flags)}}}});
-        break;
       case kUnmap:
-        out.push_back({{"op", "IOMMU_IOAS_UNMAP"},
-                       {"args", {{"ioas_id", idv}, {"iova", hex(value(m, op.iova))}, {"length", hex(value(m, op.length))}}}});
-        break;
       case kCopy:
-        out.push_back({{"op", "IOMMU_IOAS_COPY"},
-                       {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", value(m, op.src_id)}, {"length", hex(value(m, op.length))},
-                                 {"dst_iova", hex(value(m, op.iova))}, {"src_iova", hex(value(m, op.src_iova))},
-                                 {"flags", value(m, op.flags)}}}});
+        out.push_back(ioas_step(m, op));
         break;
       case kAttach: {
         const bool attached = value(m, before.att[dev]) != 0;
@@ -424,13 +431,9 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
     const nlohmann::json pt = compat.ref(idv);
     switch (kind) {
       case kMap:
-        out.push_back({{"op", "IOMMU_IOAS_MAP"},
-                       {"args", {{"ioas_id", idv}, {"user_va", "buf0+" + hex(value(m, op.off))}, {"length", hex(value(m, op.length))},
-                                 {"iova", hex(value(m, op.iova))}, {"flags", value(m, op.flags)}}}});
-        break;
       case kUnmap:
-        out.push_back({{"op", "IOMMU_IOAS_UNMAP"},
-                       {"args", {{"ioas_id", idv}, {"iova", hex(value(m, op.iova))}, {"length", hex(value(m, op.length))}}}});
+      case kCopy:
+        out.push_back(ioas_step(m, op));
         break;
       case kAttach:
         out.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"}, {"args", {{"dev", devs[dev]}, {"pt_id", pt}}}});
@@ -452,12 +455,6 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
       case kPasidDetach:
         out.push_back({{"op", "VFIO_DEVICE_DETACH_IOMMUFD_PT"},
                        {"args", {{"dev", devs[dev]}, {"flags", {"PASID"}}, {"pasid", kPasid}}}});
-        break;
-      case kCopy:
-        out.push_back({{"op", "IOMMU_IOAS_COPY"},
-                       {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", value(m, op.src_id)}, {"length", hex(value(m, op.length))},
-                                 {"dst_iova", hex(value(m, op.iova))}, {"src_iova", hex(value(m, op.src_iova))},
-                                 {"flags", value(m, op.flags)}}}});
         break;
       default:
         out.push_back({{"op", "IOMMU_DESTROY"}, {"args", {{"id", pt}}}});
