@@ -4,6 +4,8 @@
 #include "model/smt/semantics.h"
 
 #include <cerrno>
+#include <tuple>
+#include <vector>
 
 namespace ioconform::smt {
 
@@ -31,6 +33,7 @@ const char* to_string(Mutant m) {
     case Mutant::attach_ignores_group: return "attach_ignores_group";
     case Mutant::copy_accepts_partial_area: return "copy_accepts_partial_area";
     case Mutant::pasid_dma_falls_back_to_rid: return "pasid_dma_falls_back_to_rid";
+    case Mutant::allow_ignores_reserved: return "allow_ignores_reserved";
   }
   return "?";
 }
@@ -38,7 +41,7 @@ const char* to_string(Mutant m) {
 std::vector<Mutant> all_mutants() {
   return {Mutant::unmap_skips_domain, Mutant::pin_leak_on_failure, Mutant::destroy_ignores_reference,
           Mutant::attach_ignores_reserved, Mutant::attach_ignores_group, Mutant::copy_accepts_partial_area,
-          Mutant::pasid_dma_falls_back_to_rid};
+          Mutant::pasid_dma_falls_back_to_rid, Mutant::allow_ignores_reserved};
 }
 
 std::optional<Mutant> mutant_from_string(const std::string& s) {
@@ -50,7 +53,9 @@ std::optional<Mutant> mutant_from_string(const std::string& s) {
 
 std::vector<UnencodedMutant> unencoded_mutants() { return {}; }
 
-SymState Encoding::initial(const Expr& grouped) const {
+SymState Encoding::initial(const Expr& grouped) const { return initial(grouped, boolean(true), boolean(true)); }
+
+SymState Encoding::initial(const Expr& grouped, const Expr& bound0, const Expr& bound1) const {
   // Expr has no empty value, so the arrays are spelled out (kIoas = 2, kSlots = 3).
   static_assert(kIoas == 2 && kSlots == 3 && kDevices == 2);
   const SymArea e{boolean(false), bv(0), bv(0), bv(0), bv(0)};
@@ -58,8 +63,10 @@ SymState Encoding::initial(const Expr& grouped) const {
   const std::array<Expr, kSlots> zeros{bv(0), bv(0), bv(0)};
   const SymPagesRef p{bv(0), boolean(false), bv(0), bv(0), bv(0)};
   const std::array<SymPagesRef, kSlots> prow{p, p, p};
+  const AllowedRange none{boolean(false), bv(0), bv(0)};
   return SymState{{boolean(true), boolean(true)}, {row, row}, {row, row}, {bv(0), bv(0)}, grouped, {zeros, zeros},
-                  {prow, prow}, bv(0), {bv(0), bv(0)}, {boolean(false), boolean(false)}, {row, row}};
+                  {prow, prow}, bv(0), {bound0, bound1}, {bv(0), bv(0)}, {boolean(false), boolean(false)},
+                  {boolean(false), boolean(false)}, {row, row}, {none, none}};
 }
 
 SymState Encoding::fresh_state(const std::string& p) const {
@@ -76,7 +83,12 @@ SymState Encoding::fresh_state(const std::string& p) const {
       s.cdomain[i][k] = area(p + ".c" + std::to_string(i) + std::to_string(k));
     }
     s.calive[i] = Expr::bool_var(ctx, p + ".calive" + std::to_string(i));
+    s.cpasid[i] = Expr::bool_var(ctx, p + ".cpasid" + std::to_string(i));
+    const std::string a = p + ".allowed" + std::to_string(i);
+    s.allowed[i] = AllowedRange{Expr::bool_var(ctx, a + ".valid"), Expr::bv_var(ctx, a + ".start"),
+                                Expr::bv_var(ctx, a + ".last")};
   }
+  for (int d = 0; d < kDevices; d++) s.bound[d] = Expr::bool_var(ctx, p + ".bound" + std::to_string(d));
   for (int d = 0; d < kDevices; d++) s.att[d] = Expr::bv_var(ctx, p + ".att" + std::to_string(d));
   for (int d = 0; d < kDevices; d++) s.patt[d] = Expr::bv_var(ctx, p + ".patt" + std::to_string(d));
   for (int i = 0; i < kIoas; i++)
@@ -101,14 +113,17 @@ Expr Encoding::op_in_domain(const SymState& s, const SymOp& op) const {
   // inside buf0 (the VA is buf0's VA + off, so every scenario the solver writes
   // can be replayed on the kernel).
   auto id_ok = [&](const Expr& id) {
-    Expr ok = id == bv(0) || id == bv(kFirstDeviceId) || id == bv(kFirstDeviceId + 1);
+    Expr ok = id == bv(0) || (id == bv(kFirstDeviceId) && s.bound[0]) || (id == bv(kFirstDeviceId + 1) && s.bound[1]);
     for (int i = 0; i < kIoas; i++)
       ok = ok || (id == bv(kFirstIoasId + i) && s.alive[i]) || (id == bv(kFirstCompatId + i) && s.calive[i]);
     return ok;
   };
+  // IOMMU_HWPT_ALLOC names its device by id: only a bound one has one.
+  const Expr dev_bound = ite(op.dev == bv(0), s.bound[0], s.bound[1]);
   return op.kind.ult(bv(kOpKinds)) && id_ok(op.id) && id_ok(op.src_id) && op.dev.ult(bv(kDevices)) &&
          ((op.flags & bv(kFixed)) == bv(kFixed)) &&
-         op.flags.ult(bv(std::uint64_t{1} << 32)) && op.off.ult(bv(buf_len));
+         op.flags.ult(bv(std::uint64_t{1} << 32)) && op.off.ult(bv(buf_len)) &&
+         (op.kind == bv(kHwptAlloc)).implies(dev_bound) && (op.kind == bv(kAllowIovas)).implies(op.length.ule(bv(1)));
 }
 
 Expr Encoding::domain_ioas(const SymState& s, const Expr& dev) const {
@@ -219,7 +234,11 @@ SymState select(const SymState& a, const SymState& b, const Expr& c) {
       r.cdomain[i][k] = select(a.cdomain[i][k], b.cdomain[i][k], c);
     }
     r.calive[i] = ite(c, a.calive[i], b.calive[i]);
+    r.cpasid[i] = ite(c, a.cpasid[i], b.cpasid[i]);
+    r.allowed[i] = {ite(c, a.allowed[i].valid, b.allowed[i].valid), ite(c, a.allowed[i].start, b.allowed[i].start),
+                    ite(c, a.allowed[i].last, b.allowed[i].last)};
   }
+  for (int d = 0; d < kDevices; d++) r.bound[d] = ite(c, a.bound[d], b.bound[d]);
   for (int d = 0; d < kDevices; d++) r.att[d] = ite(c, a.att[d], b.att[d]);
   for (int d = 0; d < kDevices; d++) r.patt[d] = ite(c, a.patt[d], b.patt[d]);
   for (int i = 0; i < kIoas; i++)
@@ -280,7 +299,10 @@ Expr states_equal(const Encoding& enc, const SymState& a, const SymState& b, boo
     return x.valid == y.valid && (observable ? x.valid.implies(fields) : fields);
   };
   for (int i = 0; i < kIoas; i++) {
-    r = r && a.alive[i] == b.alive[i] && a.calive[i] == b.calive[i];
+    r = r && a.alive[i] == b.alive[i] && a.calive[i] == b.calive[i] && a.cpasid[i] == b.cpasid[i];
+    const AllowedRange &x = a.allowed[i], &y = b.allowed[i];
+    const Expr range_same = x.start == y.start && x.last == y.last;
+    r = r && x.valid == y.valid && (observable ? x.valid.implies(range_same) : range_same);
     for (int k = 0; k < kSlots; k++) {
       const SymPagesRef &p = a.pages_of[i][k], &q = b.pages_of[i][k];
       const Expr pages_same = p.id == q.id && p.writable == q.writable && p.first == q.first && p.last == q.last &&
@@ -290,7 +312,7 @@ Expr states_equal(const Encoding& enc, const SymState& a, const SymState& b, boo
           a.npinned[i][k] == b.npinned[i][k] && (observable ? a.areas[i][k].valid.implies(pages_same) : pages_same);
     }
   }
-  for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d] && a.patt[d] == b.patt[d];
+  for (int d = 0; d < kDevices; d++) r = r && a.att[d] == b.att[d] && a.patt[d] == b.patt[d] && a.bound[d] == b.bound[d];
   // pages_seq is an id allocator, not state anyone observes (and a failed op leaves it alone anyway).
   if (!observable) r = r && a.pages_seq == b.pages_seq;
   return r && a.grouped == b.grouped;
@@ -309,9 +331,13 @@ SymState Encoding::simplified(const SymState& s) const {
   for (int i = 0; i < kIoas; i++) {
     r.alive[i] = r.alive[i].simplify();
     r.calive[i] = r.calive[i].simplify();
+    r.cpasid[i] = r.cpasid[i].simplify();
+    AllowedRange& al = r.allowed[i];
+    al = {al.valid.simplify(), al.start.simplify(), al.last.simplify()};
     for (int k = 0; k < kSlots; k++) simp(r.areas[i][k]), simp(r.domain[i][k]), simp(r.cdomain[i][k]);
   }
-  for (int d = 0; d < kDevices; d++) r.att[d] = r.att[d].simplify(), r.patt[d] = r.patt[d].simplify();
+  for (int d = 0; d < kDevices; d++)
+    r.att[d] = r.att[d].simplify(), r.patt[d] = r.patt[d].simplify(), r.bound[d] = r.bound[d].simplify();
   r.grouped = r.grouped.simplify();
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
@@ -330,10 +356,18 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   std::array<Expr, kIoas> is_target{op.id == bv(kFirstIoasId), op.id == bv(kFirstIoasId + 1)};
   Expr target_alive = (is_target[0] && s.alive[0]) || (is_target[1] && s.alive[1]);
   Expr target_has_domain = (is_target[0] && has_domain(s, 0)) || (is_target[1] && has_domain(s, 1));
-  // The op's id as a PASID-compatible HWPT (5 -> IOAS slot 0, 6 -> slot 1), alive;
-  // and the IOAS behind the op's page table, whichever kind it names.
+  // The op's id as a manual HWPT (5 -> IOAS slot 0, 6 -> slot 1), alive, and
+  // whether that one is PASID-compatible; the IOAS behind the op's page table,
+  // whichever kind it names.
   std::array<Expr, kIoas> is_compat{op.id == bv(kFirstCompatId), op.id == bv(kFirstCompatId + 1)};
   const Expr to_compat = (is_compat[0] && s.calive[0]) || (is_compat[1] && s.calive[1]);
+  auto pasid_hwpt = [&](const Expr& pt) {
+    return (pt == bv(kFirstCompatId) && s.cpasid[0]) || (pt == bv(kFirstCompatId + 1) && s.cpasid[1]);
+  };
+  const Expr to_pasid_hwpt = to_compat && pasid_hwpt(op.id);
+  // The op's device is bound: VFIO's device ioctls other than bind refuse an
+  // unbound device fd (vfio_main.c:vfio_device_fops_unl_ioctl, access_granted).
+  const Expr dev_bound = ite(op.dev == zero, s.bound[0], s.bound[1]);
   std::array<Expr, kIoas> behind{is_target[0] || is_compat[0], is_target[1] || is_compat[1]};
   auto insert_area = [&](const SymState& from, SymState& next, const Expr& failed, const SymArea& fresh,
                          const SymPagesRef& pages_obj, SlotFlags& slot_here) {
@@ -538,8 +572,15 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
       outside = outside || (in && a.last.ugt(bv(kApertureEnd)));
       unbacked = unbacked || (in && (a.off + (a.last - a.iova)).uge(bv(buf_len)));
     }
+  // iopt_reserve_iova() refuses an allowed range as it refuses an area: the
+  // MSI window over it, or the IOVAs beyond a new domain's aperture.
+  for (int i = 0; i < kIoas; i++) {
+    const AllowedRange& al = s.allowed[i];
+    const Expr in = behind[i] && al.valid;
+    resv_conflict = resv_conflict || (in && intersects(al.start, al.last, bv(kMsiStart), bv(kMsiLast)));
+    outside = outside || (in && al.last.ugt(bv(kApertureEnd)));
+  }
   const Expr is_dev_id = op.id == bv(kFirstDeviceId) || op.id == bv(kFirstDeviceId + 1);
-  auto is_compat_id = [&](const Expr& pt) { return pt == bv(kFirstCompatId) || pt == bv(kFirstCompatId + 1); };
   // The group's attachments: its RID's page table, and whether it holds PASID 1.
   const Expr group_rid = domain_ioas(s, op.dev);
   const Expr group_pasid = pasid_domain(s, op.dev);
@@ -550,6 +591,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   {
     Expr cur = ite(op.dev == zero, s.att[0], s.att[1]);
     Expr other = ite(op.dev == zero, s.att[1], s.att[0]);
+    attach.add(!dev_bound, EINVAL, ctx);                                                 // vfio_device.not_bound
     attach.add(!target_alive && !is_dev_id && !to_compat, ENOENT, ctx);                 // attach.pt_not_found
     attach.add(is_dev_id, EINVAL, ctx);                                                  // attach.pt_wrong_type
     Expr same_ioas = cur == op.id;  // replace onto the page table already attached: a no-op
@@ -571,7 +613,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     // (device.c:iommufd_hwpt_pasid_compat:450); automatic ones never are. A
     // member joining the group's HWPT is not checked again.
     const Expr first = !(s.grouped && other != zero);
-    const Expr pasid_refuses = !to_compat && group_pasid != zero;
+    const Expr pasid_refuses = !to_pasid_hwpt && group_pasid != zero;
     if (mutant == Mutant::attach_ignores_reserved) resv_conflict = no;
     // A new automatic domain on the target: reserve the MSI window, raise the
     // alignment, reserve beyond the aperture, pin every area (device.cpp change_pt).
@@ -620,6 +662,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
 
   // ---- VFIO_DEVICE_DETACH_IOMMUFD_PT ---------------------------------------------------
   SymState detach_next = s;
+  const Expr detach_err = ite(dev_bound, zero, bv(EINVAL));                              // vfio_device.not_bound
   {
     Expr cur = ite(op.dev == zero, s.att[0], s.att[1]);
     Expr other = ite(op.dev == zero, s.att[1], s.att[0]);
@@ -633,6 +676,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
       }
     }
     for (int d = 0; d < kDevices; d++) detach_next.att[d] = ite(op.dev == bv(d), zero, s.att[d]);
+    detach_next = select(detach_next, s, dev_bound);
   }
 
   // ---- VFIO_DEVICE_ATTACH_IOMMUFD_PT, flags PASID, pasid 1 -----------------------------
@@ -647,6 +691,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     const Expr own = ite(op.dev == zero, s.patt[0], s.patt[1]);
     const Expr other = ite(op.dev == zero, s.patt[1], s.patt[0]);
     const Expr held = own != zero;
+    pattach.add(!dev_bound, EINVAL, ctx);                                               // vfio_device.not_bound
     pattach.add(!target_alive && !is_dev_id && !to_compat, ENOENT, ctx);              // attach.pt_not_found
     pattach.add(is_dev_id, EINVAL, ctx);                                                // attach.pt_wrong_type
     // An IOAS: iommufd_device_auto_get_domain. Every automatic HWPT refuses a
@@ -662,12 +707,16 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     pattach.add(to_ioas && held && outside, EADDRINUSE, ctx);                           // attach.aperture_conflict
     pattach.add(to_ioas && held && unbacked, EFAULT, ctx);                              // attach.fill_domain_pin_failed
     pattach.add(to_ioas, EINVAL, ctx);                                                  // attach.pasid_hwpt_not_pasid_compat
+    // A manual HWPT made without IOMMU_HWPT_ALLOC_PASID: a first attach at the
+    // PASID finds the group elsewhere or refuses it in the compat check, a
+    // replace refuses it in the compat check: EINVAL either way.
+    pattach.add(!to_pasid_hwpt, EINVAL, ctx);                                           // attach.pasid_hwpt_not_pasid_compat
     // A PASID-compatible HWPT. Attaching: the group is at one HWPT per PASID
     // (device.c:iommufd_hw_pagetable_attach:632); the group's first attach at
     // the PASID checks that its RID, if attached, is in a PASID-compatible
     // HWPT too (iommufd_hwpt_pasid_compat:463). Replacing: the same HWPT is a
     // no-op (device.c:iommufd_device_do_replace:803), else the compat checks.
-    const Expr rid_refuses = group_rid != zero && !is_compat_id(group_rid);
+    const Expr rid_refuses = group_rid != zero && !pasid_hwpt(group_rid);
     const Expr first = !(s.grouped && other != zero);
     pattach.add(!held && !first && other != op.id, EINVAL, ctx);                       // attach.group_in_other_domain
     pattach.add(!held && first && rid_refuses, EINVAL, ctx);                           // attach.pasid_rid_not_pasid_compat
@@ -685,9 +734,9 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   // holder in the group takes the PASID back to the blocked domain
   // (device.c:iommufd_hw_pagetable_detach, iommu.c:iommu_detach_device_pasid).
   SymState pdetach_next = s;
-  for (int d = 0; d < kDevices; d++) pdetach_next.patt[d] = ite(op.dev == bv(d), zero, s.patt[d]);
+  for (int d = 0; d < kDevices; d++) pdetach_next.patt[d] = ite(op.dev == bv(d) && dev_bound, zero, s.patt[d]);
 
-  // ---- IOMMU_HWPT_ALLOC, flags IOMMU_HWPT_ALLOC_PASID -----------------------------------
+  // ---- IOMMU_HWPT_ALLOC, flags 0 or IOMMU_HWPT_ALLOC_PASID -------------------------------
   // hw_pagetable.c:iommufd_hwpt_alloc: the page table by id (any object; none
   // is EINVAL here, not ENOENT), a paging HWPT as the parent wants nesting data
   // (iommufd_hwpt_nested_alloc: EOPNOTSUPP), any other type EINVAL; then
@@ -704,18 +753,64 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     halloc.add(misaligned, EADDRINUSE, ctx);                                            // attach.areas_misaligned
     halloc.add(outside, EADDRINUSE, ctx);                                               // attach.aperture_conflict
     halloc.add(unbacked, EFAULT, ctx);                                                  // attach.fill_domain_pin_failed
-    // A second PASID-compatible HWPT on one IOAS: outside the fragment.
+    // A second manual HWPT on one IOAS: outside the fragment.
     halloc_oob = !halloc.decided && ((is_target[0] && s.calive[0]) || (is_target[1] && s.calive[1]));
     const Expr ok = !halloc.decided && !halloc_oob;
     for (int i = 0; i < kIoas; i++) {
       const Expr made = ok && is_target[i];
       halloc_next.calive[i] = s.calive[i] || made;
+      halloc_next.cpasid[i] = ite(made, (op.flags & bv(kHwptAllocPasid)) != zero, s.cpasid[i]);
       for (int k = 0; k < kSlots; k++) {
         const SymArea& a = s.areas[i][k];
         halloc_next.cdomain[i][k] = select(a, s.cdomain[i][k], made);
         halloc_next.npinned[i][k] =
             ite(made && !has_domain(s, i) && a.valid, s.npinned[i][k] + pages(a), s.npinned[i][k]);
       }
+    }
+  }
+
+  // ---- IOMMU_IOAS_ALLOC --------------------------------------------------------------------
+  // ioas.c:iommufd_ioas_alloc_ioctl: a new, empty IOAS with no allowed range
+  // (flags 0 here: nothing fails). The fragment puts it in the first dead slot.
+  SymState ialloc_next = s;
+  const Expr ialloc_oob = s.alive[0] && s.alive[1];
+  for (int i = 0; i < kIoas; i++) {
+    Expr earlier_free = no;
+    for (int j = 0; j < i; j++) earlier_free = earlier_free || !s.alive[j];
+    const Expr made = !s.alive[i] && !earlier_free;
+    ialloc_next.alive[i] = s.alive[i] || made;
+    ialloc_next.allowed[i].valid = s.allowed[i].valid && !made;
+  }
+
+  // ---- VFIO_DEVICE_BIND_IOMMUFD ---------------------------------------------------------
+  // device_cdev.c:vfio_df_ioctl_bind_iommufd: once per device fd. The device
+  // is blocked until it attaches (iommufd_device_bind claims DMA ownership).
+  SymState bind_next = s;
+  const Expr bind_err = ite(dev_bound, bv(EINVAL), zero);                               // vfio_bind.already_bound
+  for (int d = 0; d < kDevices; d++) bind_next.bound[d] = s.bound[d] || op.dev == bv(d);
+
+  // ---- IOMMU_IOAS_ALLOW_IOVAS -----------------------------------------------------------
+  // ioas.c:iommufd_ioas_allow_iovas: the IOAS, the range (start < last), then
+  // io_pagetable.c:iopt_set_allow_iova: no reserved range may lie in it. The
+  // reserved ranges of an IOAS: the MSI window while a RID is attached to one
+  // of its HWPTs, beyond the aperture while it has a domain.
+  SymState allow_next = s;
+  Checks allow{zero, no};
+  {
+    const Expr one = op.length == bv(1);
+    const Expr &start = op.iova, &last = op.src_iova;
+    allow.add(!target_alive, ENOENT, ctx);                                                // object.ioas_not_found
+    allow.add(one && start.uge(last), EINVAL, ctx);                                       // ioas_allow_iovas.start_not_below_last
+    Expr reserved_in = no;
+    for (int i = 0; i < kIoas; i++)
+      reserved_in = reserved_in || (is_target[i] && ((rid_reserves(s, i) && intersects(start, last, bv(kMsiStart), bv(kMsiLast))) ||
+                                                     (has_domain(s, i) && last.ugt(bv(kApertureEnd)))));
+    if (mutant == Mutant::allow_ignores_reserved) reserved_in = no;
+    allow.add(one && reserved_in, EADDRINUSE, ctx);                                       // ioas_allow_iovas.reserved_overlap
+    for (int i = 0; i < kIoas; i++) {
+      const Expr set = !allow.decided && is_target[i];
+      allow_next.allowed[i] = {ite(set, one, s.allowed[i].valid), ite(set, start, s.allowed[i].start),
+                               ite(set, last, s.allowed[i].last)};
     }
   }
 
@@ -751,32 +846,25 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   }
 
   // ---- choose by kind ------------------------------------------------------------------
-  Expr is_map = op.kind == bv(kMap), is_unmap = op.kind == bv(kUnmap), is_attach = op.kind == bv(kAttach);
-  Expr is_detach = op.kind == bv(kDetach), is_copy = op.kind == bv(kCopy);
-  Expr is_pattach = op.kind == bv(kPasidAttach), is_pdetach = op.kind == bv(kPasidDetach);
-  Expr is_halloc = op.kind == bv(kHwptAlloc);
-  SymState next = select(
-      map_next,
-      select(unmap_next,
-             select(attach_next,
-                    select(detach_next,
-                           select(copy_next,
-                                  select(pattach_next,
-                                         select(pdetach_next, select(halloc_next, destroy_next, is_halloc), is_pdetach),
-                                         is_pattach),
-                                  is_copy),
-                           is_detach),
-                    is_attach),
-             is_unmap),
-      is_map);
-  Expr err = ite(is_map, map.err,
-                 ite(is_unmap, unmap.err,
-                     ite(is_attach, attach.err,
-                         ite(is_detach, zero,
-                             ite(is_copy, copy.err,
-                                 ite(is_pattach, pattach.err,
-                                     ite(is_pdetach, zero, ite(is_halloc, halloc.err, destroy.err))))))));
-  Expr out_of_bound = (is_map && !map.decided && map_oob) || (is_copy && copy_oob) || (is_halloc && halloc_oob);
+  // (kind, next state, errno); IOMMU_DESTROY is what no other kind is.
+  const std::vector<std::tuple<std::uint64_t, const SymState*, Expr>> by_kind{
+      {kMap, &map_next, map.err},           {kUnmap, &unmap_next, unmap.err},
+      {kAttach, &attach_next, attach.err},  {kDetach, &detach_next, detach_err},
+      {kCopy, &copy_next, copy.err},        {kPasidAttach, &pattach_next, pattach.err},
+      {kPasidDetach, &pdetach_next, ite(dev_bound, zero, bv(EINVAL))},  // vfio_device.not_bound
+      {kHwptAlloc, &halloc_next, halloc.err}, {kIoasAlloc, &ialloc_next, zero},
+      {kBind, &bind_next, bind_err},        {kAllowIovas, &allow_next, allow.err}};
+  SymState next = destroy_next;
+  Expr err = destroy.err;
+  for (auto it = by_kind.rbegin(); it != by_kind.rend(); ++it) {
+    const Expr is = op.kind == bv(std::get<0>(*it));
+    next = select(*std::get<1>(*it), next, is);
+    err = ite(is, std::get<2>(*it), err);
+  }
+  const Expr is_map = op.kind == bv(kMap), is_unmap = op.kind == bv(kUnmap), is_copy = op.kind == bv(kCopy);
+  const Expr is_halloc = op.kind == bv(kHwptAlloc), is_ialloc = op.kind == bv(kIoasAlloc);
+  Expr out_of_bound = (is_map && !map.decided && map_oob) || (is_copy && copy_oob) || (is_halloc && halloc_oob) ||
+                      (is_ialloc && ialloc_oob);
   return StepOut{next,           err,       ite(is_unmap && unmap.err == zero, unmapped, zero), out_of_bound,
                  is_unmap && sticks, removed_by_unmap, unmap_start, unmap_last, map_here, copy_here, copy_src,
                  copy_src_slot};

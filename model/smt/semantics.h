@@ -1,28 +1,35 @@
 // The iommufd semantics for Z3: the same transitions as the C++ model, over a
 // bounded symbolic state, with symbolic arguments.
 //
-// Bounds (the fragment the proofs cover): two IOASes (ids 1 and 2, allocated
-// first), two bound edu devices (ids 3 and 4, behind VT-d, either each in its
-// own IOMMU group or both in one: a symbolic platform bit), three area slots
-// per IOAS, one user buffer ("buf0"). Ops: fixed-IOVA
-// IOMMU_IOAS_MAP, fixed-IOVA IOMMU_IOAS_COPY of a range inside one source area
-// (a range running on into a second, contiguous area is outside the fragment),
-// IOMMU_IOAS_UNMAP, VFIO attach (to an IOAS: automatic HWPT, reuse, replace;
-// or to a PASID-compatible HWPT), detach, IOMMU_DESTROY (of an IOAS or a
-// PASID-compatible HWPT), IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID on an
-// IOAS (at most one such HWPT per IOAS: a second is outside the fragment),
-// and VFIO PASID attach/detach of one fixed non-zero PASID (1) per device
-// (VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH with the PASID flag). Automatic HWPTs
-// are never PASID-compatible (device.c:iommufd_device_auto_get_domain
-// allocates with flags 0), so a PASID attaches only to a manual one
+// Bounds (the fragment the proofs cover): two IOAS slots (ids 1 and 2), two
+// edu devices (ids 3 and 4, behind VT-d, either each in its own IOMMU group or
+// both in one: a symbolic platform bit), three area slots per IOAS, one
+// allowed IOVA range per IOAS, one user buffer ("buf0"). Ops:
+// - IOMMU_IOAS_ALLOC into a dead IOAS slot (both alive: outside the fragment);
+// - VFIO_DEVICE_BIND_IOMMUFD (a device starts bound or not: symbolic; there is
+//   no unbind, which is closing the device fd);
+// - fixed-IOVA IOMMU_IOAS_MAP; fixed-IOVA IOMMU_IOAS_COPY of a range inside one
+//   source area (a range running on into a second, contiguous area is outside
+//   the fragment); IOMMU_IOAS_UNMAP;
+// - IOMMU_IOAS_ALLOW_IOVAS with no range or one range;
+// - VFIO attach (to an IOAS: automatic HWPT, reuse, replace; or to a manual
+//   HWPT), detach;
+// - IOMMU_HWPT_ALLOC on an IOAS, with flags 0 or IOMMU_HWPT_ALLOC_PASID (at
+//   most one manual HWPT per IOAS: a second is outside the fragment);
+// - IOMMU_DESTROY (of an IOAS, a manual HWPT or a device);
+// - VFIO PASID attach/detach of one fixed non-zero PASID (1) per device
+//   (VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH with the PASID flag).
+// Automatic HWPTs are never PASID-compatible
+// (device.c:iommufd_device_auto_get_domain allocates with flags 0), so a PASID
+// attaches only to a manual one made with IOMMU_HWPT_ALLOC_PASID
 // (device.c:iommufd_hwpt_pasid_compat). Not in the fragment yet: kernel-chosen
-// IOVAs, ALLOW_IOVAS, manual HWPTs without the PASID flag, other PASID values.
+// IOVAs, several allowed ranges, other PASID values.
 //
-// Ids: IOASes 1 and 2, devices 3 and 4, the PASID-compatible HWPT of IOAS 1
-// (2) is 5 (6). The kernel hands a HWPT the lowest free id of its one table,
-// which depends on the automatic HWPTs the fragment does not track, so 5 and 6
-// are the fragment's names for them: a scenario binds the real id
-// (out_hwpt_id) to a $name and the agreement test maps them.
+// Ids: IOASes 1 and 2, devices 3 and 4, the manual HWPT of IOAS 1 (2) is 5
+// (6). The kernel hands an object the lowest free id of its one table, which
+// depends on the automatic HWPTs the fragment does not track, so these ids are
+// the fragment's names: a scenario binds the real id (out_ioas_id, out_devid,
+// out_hwpt_id) to a $name and the agreement test maps them.
 //
 // DMA is asked per (device, PASID): a PASID-tagged request goes through the
 // group's domain at that PASID, else it is blocked; it never falls back to the
@@ -57,6 +64,7 @@ enum class Mutant {
   attach_ignores_group,       // attach puts a device in another domain than its group's
   copy_accepts_partial_area,  // copy accepts a source range running past the end of its area
   pasid_dma_falls_back_to_rid,  // PASID DMA with nothing attached at the PASID uses the RID's domain
+  allow_ignores_reserved,       // IOMMU_IOAS_ALLOW_IOVAS allows a range over a reserved region
 };
 const char* to_string(Mutant m);
 std::optional<Mutant> mutant_from_string(const std::string& s);
@@ -68,6 +76,10 @@ struct UnencodedMutant {
   const char* why;
 };
 std::vector<UnencodedMutant> unencoded_mutants();
+
+struct AllowedRange {
+  Expr valid, start, last;
+};
 
 struct SymArea {
   Expr valid, iova, last, off, prot;  // off: buffer offset of iova's byte; prot: 1 read | 2 write
@@ -92,7 +104,7 @@ struct SymState {
   std::array<std::array<SymArea, kSlots>, kIoas> areas;
   std::array<std::array<SymArea, kSlots>, kIoas> domain;  // what the IOMMU translates (the automatic HWPT's domain)
   // 0, or what the device itself attached its RID to: an IOAS id (that IOAS's
-  // automatic HWPT) or a PASID-compatible HWPT's id.
+  // automatic HWPT) or a manual HWPT's id.
   std::array<Expr, kDevices> att;
   // The two devices share one IOMMU group (both behind one PCI bridge). Fixed
   // for a run: the platform, not the ops, decides it. The group is attached as
@@ -105,25 +117,38 @@ struct SymState {
   std::array<std::array<Expr, kSlots>, kIoas> npinned;
   std::array<std::array<SymPagesRef, kSlots>, kIoas> pages_of;  // each area slot's pages object
   Expr pages_seq;  // the last pages-object id handed out (ids only need to be distinct)
+  // The device is bound to the iommufd (VFIO_DEVICE_BIND_IOMMUFD): only then
+  // do its attach/detach ioctls work and does its id name an object.
+  std::array<Expr, kDevices> bound;
   // PASID 1: 0, or the page table the device itself attached PASID 1 to (VFIO's
   // per-device ida of PASIDs, vdev->pasids). As for the RID, the attachment
   // belongs to the group (igroup->pasid_attach[1]): a grouped sibling's PASID-1
   // DMA goes through it too (iommu.c:__iommu_set_group_pasid sets every member).
   std::array<Expr, kDevices> patt;
-  // Per IOAS: its PASID-compatible HWPT (IOMMU_HWPT_ALLOC flags PASID) exists,
-  // and that HWPT's own domain, filled from the IOAS's areas like an automatic one.
-  std::array<Expr, kIoas> calive;
+  // Per IOAS: its manual HWPT (IOMMU_HWPT_ALLOC) exists, whether it was made
+  // with IOMMU_HWPT_ALLOC_PASID (PASID-compatible), and that HWPT's own domain,
+  // filled from the IOAS's areas like an automatic one.
+  std::array<Expr, kIoas> calive, cpasid;
   std::array<std::array<SymArea, kSlots>, kIoas> cdomain;
+  // Per IOAS: the allowed IOVA range IOMMU_IOAS_ALLOW_IOVAS set (none when not
+  // valid). Fixed IOVAs ignore it; reserving a region over it fails
+  // (io_pagetable.c:iopt_reserve_iova), and so does allowing over a reserved one.
+  std::array<AllowedRange, kIoas> allowed;
 };
 
 // kPasidAttach / kPasidDetach: VFIO_DEVICE_ATTACH_IOMMUFD_PT / DETACH with
 // flags VFIO_DEVICE_ATTACH_PASID (resp. DETACH_PASID) and pasid 1 (op.dev, op.id = pt_id).
 // kHwptAlloc: IOMMU_HWPT_ALLOC dev_id = op.dev's device, pt_id = op.id, flags
-// IOMMU_HWPT_ALLOC_PASID.
+// op.flags & IOMMU_HWPT_ALLOC_PASID.
+// kIoasAlloc: IOMMU_IOAS_ALLOC (no argument; the first dead slot).
+// kBind: VFIO_DEVICE_BIND_IOMMUFD on op.dev.
+// kAllowIovas: IOMMU_IOAS_ALLOW_IOVAS ioas_id = op.id, num_iovas = op.length
+// (0 or 1), the range [op.iova, op.src_iova].
 enum OpKind : std::uint64_t {
   kMap = 0, kUnmap = 1, kAttach = 2, kDetach = 3, kDestroy = 4, kCopy = 5, kPasidAttach = 6, kPasidDetach = 7,
-  kHwptAlloc = 8, kOpKinds = 9
+  kHwptAlloc = 8, kIoasAlloc = 9, kBind = 10, kAllowIovas = 11, kOpKinds = 12
 };
+constexpr std::uint64_t kHwptAllocPasid = 8;  // IOMMU_HWPT_ALLOC_PASID
 constexpr std::uint64_t kPasid = 1;  // the one non-zero PASID of the fragment
 
 struct SymOp {
@@ -173,13 +198,15 @@ struct Encoding {
   // (I-PIN).
   bool abstract_page_count = false;
 
-  // IOAS 1, 2 alive and empty; devices bound, unattached; `grouped` says
-  // whether they share a group (a constant, or a variable to cover both).
+  // IOAS 1, 2 alive and empty; devices unattached, bound as `bound0`/`bound1`
+  // say (both when not given); `grouped` says whether they share a group (a
+  // constant, or a variable to cover both).
   SymState initial(const Expr& grouped) const;
+  SymState initial(const Expr& grouped, const Expr& bound0, const Expr& bound1) const;
   SymState fresh_state(const std::string& prefix) const;  // fully symbolic (for induction)
   SymOp fresh_op(const std::string& prefix) const;
   // The arguments the fragment ranges over in state `s`. Ids name live IOASes,
-  // live PASID-compatible HWPTs, devices, or nothing (0): a destroyed object's
+  // live manual HWPTs, bound devices, or nothing (0): a destroyed object's
   // id is reused by the next object the kernel allocates (an automatic HWPT,
   // say), which the fragment does not track.
   Expr op_in_domain(const SymState& s, const SymOp& op) const;
@@ -195,7 +222,7 @@ struct Encoding {
                                            const Expr& write) const;
 
   // What translates `dev`'s DMA without PASID (0: the blocking domain): an
-  // IOAS id (its automatic HWPT) or a PASID-compatible HWPT's id; its own
+  // IOAS id (its automatic HWPT) or a manual HWPT's id; its own
   // attachment, else its group's through the sibling.
   Expr domain_ioas(const SymState& s, const Expr& dev) const;
   // The same for PASID 1: the group's PASID-1 attachment (0: blocked).
@@ -203,9 +230,9 @@ struct Encoding {
   // The page table behind (dev, pasid): domain_ioas or pasid_domain. The term
   // both translate() forms walk (translate() adds the mutant's fallback).
   Expr attached_domain(const SymState& s, const Expr& dev, const Expr& pasid) const;
-  // The IOAS behind a page table id (an IOAS id, or a PASID-compatible HWPT's id).
+  // The IOAS behind a page table id (an IOAS id, or a manual HWPT's id).
   Expr ioas_behind(const Expr& pt) const;
-  // IOAS i has a domain: its automatic HWPT's or its PASID-compatible HWPT's
+  // IOAS i has a domain: its automatic HWPT's or its manual HWPT's
   // (what pins its areas, raises its alignment and reserves beyond the aperture).
   Expr has_domain(const SymState& s, int i) const;
   Expr has_auto_domain(const SymState& s, int i) const;  // its automatic HWPT exists (a device attached to the IOAS)

@@ -2,6 +2,7 @@
 #include "model/smt/verify.h"
 
 #include <chrono>
+#include <map>
 #include <sstream>
 
 #include "model/memory.h"
@@ -24,7 +25,12 @@ struct Trace {
 // equalities: the formula stays linear in the depth instead of nesting terms.
 Trace unroll(const Encoding& enc, int depth) {
   // The initial state leaves the group topology open: one run covers both.
-  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"))}, {}, {}, {}};
+  // So does it whether each device is bound yet (bound in the setup, or by a later step).
+  Trace tr{{enc.initial(Expr::bool_var(enc.ctx, "platform.grouped"), Expr::bool_var(enc.ctx, "platform.bound0"),
+                        Expr::bool_var(enc.ctx, "platform.bound1"))},
+           {},
+           {},
+           {}};
   Expr constraints = enc.boolean(true);
   for (int t = 0; t < depth; t++) {
     SymOp op = enc.fresh_op("op" + std::to_string(t));
@@ -77,23 +83,30 @@ Expr pin_violation(const Encoding& enc, const SymState& s) {
   return bad;
 }
 
-// I-RESV: no area of an IOAS intersects the reserved region (MSI window) of a
-// device whose RID is attached to a HWPT of that IOAS, or lies beyond the
-// aperture of a domain the IOAS has. A PASID attach reserves nothing
-// (device.c:iommufd_hw_pagetable_attach: attach_resv only for IOMMU_NO_PASID).
+// I-RESV: no area of an IOAS, and no IOVA range ALLOW_IOVAS allowed in it,
+// intersects the reserved region (MSI window) of a device whose RID is
+// attached to a HWPT of that IOAS, or lies beyond the aperture of a domain the
+// IOAS has. A PASID attach reserves nothing (device.c:iommufd_hw_pagetable_attach:
+// attach_resv only for IOMMU_NO_PASID).
 Expr resv_violation(const Encoding& enc, const SymState& s) {
   Expr bad = enc.boolean(false);
-  for (int i = 0; i < kIoas; i++)
+  auto reserved_hit = [&](int i, const Expr& valid, const Expr& start, const Expr& last) {
+    return valid && ((enc.rid_reserves(s, i) && start.ule(enc.bv(kMsiLast)) && enc.bv(kMsiStart).ule(last)) ||
+                     (enc.has_domain(s, i) && last.ugt(enc.bv(kApertureEnd))));
+  };
+  for (int i = 0; i < kIoas; i++) {
     for (int k = 0; k < kSlots; k++) {
       const SymArea& a = s.areas[i][k];
-      bad = bad || (a.valid && ((enc.rid_reserves(s, i) && a.iova.ule(enc.bv(kMsiLast)) && enc.bv(kMsiStart).ule(a.last)) ||
-                                (enc.has_domain(s, i) && a.last.ugt(enc.bv(kApertureEnd)))));
+      bad = bad || reserved_hit(i, a.valid, a.iova, a.last);
     }
+    bad = bad || reserved_hit(i, s.allowed[i].valid, s.allowed[i].start, s.allowed[i].last);
+  }
   return bad;
 }
 
-// I-LIFE: an attachment (RID or PASID) names a live page table, and a
-// PASID-compatible HWPT's IOAS lives as long as the HWPT.
+// I-LIFE: an attachment (RID or PASID) names a live page table and holds a
+// bound device (the attachment holds the device object, device.c:
+// iommufd_device_attach), and a manual HWPT's IOAS lives as long as the HWPT.
 Expr life_violation(const Encoding& enc, const SymState& s) {
   Expr bad = enc.boolean(false);
   for (int d = 0; d < kDevices; d++)
@@ -102,6 +115,8 @@ Expr life_violation(const Encoding& enc, const SymState& s) {
       bad = bad || (s.att[d] == enc.bv(kFirstIoasId + i) && !s.alive[i]) || (s.att[d] == compat && !s.calive[i]) ||
             (s.patt[d] == compat && !s.calive[i]);
     }
+  for (int d = 0; d < kDevices; d++)
+    bad = bad || ((s.att[d] != enc.bv(0) || s.patt[d] != enc.bv(0)) && !s.bound[d]);
   for (int i = 0; i < kIoas; i++) bad = bad || (s.calive[i] && !s.alive[i]);
   return bad;
 }
@@ -158,12 +173,12 @@ Expr areas_disjoint(const Encoding& enc, const SymState& s) {
 
 Expr well_formed(const Encoding& enc, const SymState& s) {
   Expr wf = enc.boolean(true);
-  // The RID is attached to nothing, an IOAS's automatic HWPT or a
-  // PASID-compatible HWPT; PASID 1 only ever to a PASID-compatible HWPT.
+  // The RID is attached to nothing, an IOAS's automatic HWPT or a manual
+  // HWPT; PASID 1 only ever to a manual HWPT made PASID-compatible.
   const Expr compat0 = enc.bv(kFirstCompatId), compat1 = enc.bv(kFirstCompatId + 1);
   for (int d = 0; d < kDevices; d++)
     wf = wf && (s.att[d].ule(enc.bv(kIoas)) || s.att[d] == compat0 || s.att[d] == compat1) &&
-         (s.patt[d] == enc.bv(0) || s.patt[d] == compat0 || s.patt[d] == compat1);
+         (s.patt[d] == enc.bv(0) || (s.patt[d] == compat0 && s.cpasid[0]) || (s.patt[d] == compat1 && s.cpasid[1]));
   for (int i = 0; i < kIoas; i++)
     for (int k = 0; k < kSlots; k++) {
       const SymArea& a = s.areas[i][k];
@@ -222,28 +237,50 @@ std::uint64_t value(z3::model& m, const Expr& e) {
 bool pasid_ops_in(z3::model& m, const Trace& tr, int steps, bool with_alloc = false) {
   for (int t = 0; t < steps; t++) {
     const std::uint64_t kind = value(m, tr.ops[t].kind);
-    if (kind == kPasidAttach || kind == kPasidDetach || (with_alloc && kind == kHwptAlloc)) return true;
+    if (kind == kPasidAttach || kind == kPasidDetach) return true;
+    if (with_alloc && kind == kHwptAlloc && (value(m, tr.ops[t].flags) & kHwptAllocPasid)) return true;
   }
   return false;
 }
 
-// The $names a scenario binds to the PASID-compatible HWPTs (the fragment's
-// ids 5 and 6 are names, not the kernel's numbers): an op's id as the scenario
-// writes it.
-struct CompatNames {
-  std::array<std::string, kIoas> name;
+// The $names a scenario binds to the objects the trace makes: the fragment's
+// ids (IOASes 1 and 2, devices 3 and 4, manual HWPTs 5 and 6) are names, not
+// the kernel's numbers, which depend on the automatic HWPTs the fragment does
+// not track. An op's id as the scenario writes it: its $name, or the number
+// (0, or an id the trace never made).
+struct Names {
+  std::map<std::uint64_t, std::string> name;
   nlohmann::json ref(std::uint64_t id) const {
-    for (int i = 0; i < kIoas; i++)
-      if (id == kFirstCompatId + i && !name[i].empty()) return name[i];
-    return id;
+    auto it = name.find(id);
+    return it == name.end() ? nlohmann::json(id) : nlohmann::json(it->second);
   }
-  // IOMMU_HWPT_ALLOC at step t on IOAS `ioas_id`: its output's name, bound when it succeeds.
-  std::string alloc(int t, std::uint64_t ioas_id, bool ok) {
-    const std::string n = "$compat" + std::to_string(t);
-    if (ok && ioas_id >= kFirstIoasId && ioas_id < kFirstIoasId + kIoas) name[ioas_id - kFirstIoasId] = n;
+  // The output of the op at step `t` that makes object `id`: its name, bound when it succeeds.
+  std::string made(const std::string& kind, int t, std::uint64_t id, bool ok) {
+    const std::string n = "$" + kind + (t < 0 ? std::to_string(id) : std::to_string(t));
+    if (ok) name[id] = n;
     return n;
   }
 };
+
+// The IOAS slot IOMMU_IOAS_ALLOC fills in `before`: the first dead one.
+std::uint64_t allocated_ioas(z3::model& m, const SymState& before) {
+  for (int i = 0; i < kIoas; i++)
+    if (!m.eval(before.alive[i].z3(), true).is_true()) return kFirstIoasId + i;
+  return 0;
+}
+
+// IOMMU_IOAS_ALLOW_IOVAS at one step: no range, or [iova, src_iova].
+nlohmann::json allow_step(z3::model& m, const SymOp& op, const Names& names) {
+  nlohmann::json ranges = nlohmann::json::array();
+  if (value(m, op.length) == 1)
+    ranges.push_back({{"start", hex(value(m, op.iova))}, {"last", hex(value(m, op.src_iova))}});
+  return {{"op", "IOMMU_IOAS_ALLOW_IOVAS"}, {"args", {{"ioas_id", names.ref(value(m, op.id))}, {"ranges", ranges}}}};
+}
+
+// IOMMU_HWPT_ALLOC's flags as a scenario names them.
+nlohmann::json hwpt_alloc_flags(z3::model& m, const SymOp& op) {
+  return (value(m, op.flags) & kHwptAllocPasid) ? nlohmann::json::array({"PASID"}) : nlohmann::json(0);
+}
 
 // Whether a counterexample is about PASID: a PASID op in its steps, or a probe at PASID 1.
 bool involves_pasid(z3::model& m, const Trace& tr, int steps, const Witness* w) {
@@ -262,9 +299,12 @@ bool involves_pasid(z3::model& m, const Trace& tr, int steps, const Witness* w) 
 Expr mock_replayable(const Encoding& enc, const Trace& tr, int steps) {
   constexpr std::uint64_t kMockFirst = std::uint64_t{1} << 24, kMockLast = (std::uint64_t{1} << 31) - 1;
   const Expr page = enc.bv(4095), zero = enc.bv(0);
-  Expr ok = !tr.states[0].grouped;
+  // Mock devices are made bound (no VFIO bind), and the mock aperture
+  // reserves other IOVAs than VT-d's, which ALLOW_IOVAS would see.
+  Expr ok = !tr.states[0].grouped && tr.states[0].bound[0] && tr.states[0].bound[1];
   for (int t = 0; t < steps; t++) {
     const SymOp& op = tr.ops[t];
+    ok = ok && op.kind != enc.bv(kBind) && op.kind != enc.bv(kAllowIovas);
     auto not_device = [&](const Expr& id) { return id != enc.bv(kFirstDeviceId) && id != enc.bv(kFirstDeviceId + 1); };
     ok = ok && not_device(op.id) && not_device(op.src_id);
     const Expr inserts = op.kind == enc.bv(kMap) || op.kind == enc.bv(kCopy);
@@ -292,8 +332,9 @@ Expr mock_replayable(const Encoding& enc, const Trace& tr, int steps) {
 // destroyed with a PASID attached WARNs, iommufd_selftest_destroy).
 // The step of an op on IOAS mappings (MAP, UNMAP, COPY), the same in the
 // VFIO and the mock form of a counterexample.
-nlohmann::json ioas_step(z3::model& m, const SymOp& op) {
-  const std::uint64_t kind = value(m, op.kind), idv = value(m, op.id);
+nlohmann::json ioas_step(z3::model& m, const SymOp& op, const Names& names) {
+  const std::uint64_t kind = value(m, op.kind);
+  const nlohmann::json idv = names.ref(value(m, op.id));
   if (kind == kMap)
     return {{"op", "IOMMU_IOAS_MAP"},
             {"args", {{"ioas_id", idv}, {"user_va", "buf0+" + hex(value(m, op.off))}, {"length", hex(value(m, op.length))},
@@ -302,7 +343,7 @@ nlohmann::json ioas_step(z3::model& m, const SymOp& op) {
     return {{"op", "IOMMU_IOAS_UNMAP"},
             {"args", {{"ioas_id", idv}, {"iova", hex(value(m, op.iova))}, {"length", hex(value(m, op.length))}}}};
   return {{"op", "IOMMU_IOAS_COPY"},
-          {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", value(m, op.src_id)}, {"length", hex(value(m, op.length))},
+          {"args", {{"dst_ioas_id", idv}, {"src_ioas_id", names.ref(value(m, op.src_id))}, {"length", hex(value(m, op.length))},
                     {"dst_iova", hex(value(m, op.iova))}, {"src_iova", hex(value(m, op.src_iova))},
                     {"flags", value(m, op.flags)}}}};
 }
@@ -310,8 +351,9 @@ nlohmann::json ioas_step(z3::model& m, const SymOp& op) {
 nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m, const Trace& tr, int steps,
                                             const Witness* w, const Mutant mutant) {
   nlohmann::json out = nlohmann::json::array();
-  out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
-  out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
+  Names names;
+  for (int i = 0; i < kIoas; i++)
+    out.push_back({{"op", "IOMMU_IOAS_ALLOC"}, {"out", {{"out_ioas_id", names.made("ioas", -1, kFirstIoasId + i, true)}}}});
   std::array<std::string, kDevices> stdev, rid_hwpt;  // $names: the mock device, its RID's current HWPT
   std::array<bool, kDevices> used{false, false};  // devices the trace names
   for (int t = 0; t < steps; t++) {
@@ -325,11 +367,11 @@ nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m,
     const std::string n = std::to_string(d);
     stdev[d] = "$stdev" + n;
     out.push_back({{"op", "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS"},
-                   {"args", {{"id", kFirstIoasId}, {"dev_flags", {"PASID"}}}},
+                   {"args", {{"id", names.ref(kFirstIoasId)}, {"dev_flags", {"PASID"}}}},
                    {"out", {{"out_stdev_id", stdev[d]}, {"out_hwpt_id", "$setup_hwpt" + n}, {"out_idev_id", "$idev" + n}}}});
+    names.name[kFirstDeviceId + d] = "$idev" + n;
     out.push_back({{"op", "IOMMU_TEST_OP_PASID_DETACH"}, {"args", {{"id", stdev[d]}, {"pasid", 0}}}});
   }
-  CompatNames compat;
   std::array<std::string, kDevices> pasid_hwpt;  // $name of the HWPT each device holds PASID 1 on
   for (int t = 0; t < steps; t++) {
     const SymOp& op = tr.ops[t];
@@ -337,12 +379,15 @@ nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m,
     const std::uint64_t kind = value(m, op.kind), idv = value(m, op.id), dev = value(m, op.dev) & 1;
     const bool ok = value(m, tr.outs[t].err) == 0;
     const std::string bound = "$pt" + std::to_string(t);
-    const nlohmann::json pt = compat.ref(idv);
+    const nlohmann::json pt = names.ref(idv);
     switch (kind) {
       case kMap:
       case kUnmap:
       case kCopy:
-        out.push_back(ioas_step(m, op));
+        out.push_back(ioas_step(m, op, names));
+        break;
+      case kIoasAlloc:
+        out.push_back({{"op", "IOMMU_IOAS_ALLOC"}, {"out", {{"out_ioas_id", names.made("ioas", t, allocated_ioas(m, before), true)}}}});
         break;
       case kAttach: {
         const bool attached = value(m, before.att[dev]) != 0;
@@ -372,9 +417,9 @@ nlohmann::json mock_counterexample_scenario(const std::string& id, z3::model& m,
         pasid_hwpt[dev].clear();
         break;
       case kHwptAlloc: {
-        const std::string n = compat.alloc(t, idv, ok);
+        const std::string n = names.made("hwpt", t, kFirstCompatId + (idv - kFirstIoasId), ok);
         out.push_back({{"op", "IOMMU_HWPT_ALLOC"},
-                       {"args", {{"dev_id", "$idev" + std::to_string(dev)}, {"pt_id", pt}, {"flags", {"PASID"}}}},
+                       {"args", {{"dev_id", "$idev" + std::to_string(dev)}, {"pt_id", pt}, {"flags", hwpt_alloc_flags(m, op)}}},
                        {"out", {{"out_hwpt_id", n}}}});
         break;
       }
@@ -420,20 +465,38 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
                                        const Witness* w, const Mutant mutant) {
   const char* devs[] = {"dev0", "dev1"};
   nlohmann::json out = nlohmann::json::array();
-  out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
-  out.push_back({{"op", "IOMMU_IOAS_ALLOC"}});
-  out.push_back({{"op", "VFIO_DEVICE_BIND_IOMMUFD"}, {"args", {{"dev", "dev0"}}}});
-  out.push_back({{"op", "VFIO_DEVICE_BIND_IOMMUFD"}, {"args", {{"dev", "dev1"}}}});
-  CompatNames compat;
+  Names names;
+  for (int i = 0; i < kIoas; i++)
+    out.push_back({{"op", "IOMMU_IOAS_ALLOC"}, {"out", {{"out_ioas_id", names.made("ioas", -1, kFirstIoasId + i, true)}}}});
+  // The devices the trace starts with bound are bound in the setup.
+  for (int d = 0; d < kDevices; d++)
+    if (m.eval(tr.states[0].bound[d].z3(), true).is_true())
+      out.push_back({{"op", "VFIO_DEVICE_BIND_IOMMUFD"},
+                     {"args", {{"dev", devs[d]}}},
+                     {"out", {{"out_devid", names.made("devid", -1, kFirstDeviceId + d, true)}}}});
   for (int t = 0; t < steps; t++) {
     const SymOp& op = tr.ops[t];
     const std::uint64_t kind = value(m, op.kind), idv = value(m, op.id), dev = value(m, op.dev) & 1;
-    const nlohmann::json pt = compat.ref(idv);
+    const bool ok = value(m, tr.outs[t].err) == 0;
+    const nlohmann::json pt = names.ref(idv);
     switch (kind) {
       case kMap:
       case kUnmap:
       case kCopy:
-        out.push_back(ioas_step(m, op));
+        out.push_back(ioas_step(m, op, names));
+        break;
+      case kIoasAlloc:
+        out.push_back({{"op", "IOMMU_IOAS_ALLOC"},
+                       {"out", {{"out_ioas_id", names.made("ioas", t, allocated_ioas(m, tr.states[t]), true)}}}});
+        break;
+      case kBind: {
+        nlohmann::json step{{"op", "VFIO_DEVICE_BIND_IOMMUFD"}, {"args", {{"dev", devs[dev]}}}};
+        if (ok) step["out"] = {{"out_devid", names.made("devid", t, kFirstDeviceId + dev, true)}};
+        out.push_back(step);
+        break;
+      }
+      case kAllowIovas:
+        out.push_back(allow_step(m, op, names));
         break;
       case kAttach:
         out.push_back({{"op", "VFIO_DEVICE_ATTACH_IOMMUFD_PT"}, {"args", {{"dev", devs[dev]}, {"pt_id", pt}}}});
@@ -446,9 +509,9 @@ nlohmann::json counterexample_scenario(const std::string& id, z3::model& m, cons
                        {"args", {{"dev", devs[dev]}, {"pt_id", pt}, {"flags", {"PASID"}}, {"pasid", kPasid}}}});
         break;
       case kHwptAlloc: {
-        const std::string n = compat.alloc(t, idv, value(m, tr.outs[t].err) == 0);
+        const std::string n = names.made("hwpt", t, kFirstCompatId + (idv - kFirstIoasId), ok);
         out.push_back({{"op", "IOMMU_HWPT_ALLOC"},
-                       {"args", {{"dev_id", kFirstDeviceId + dev}, {"pt_id", pt}, {"flags", {"PASID"}}}},
+                       {"args", {{"dev_id", names.ref(kFirstDeviceId + dev)}, {"pt_id", pt}, {"flags", hwpt_alloc_flags(m, op)}}},
                        {"out", {{"out_hwpt_id", n}}}});
         break;
       }
@@ -769,7 +832,9 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     }
     z3::solver init(ctx);
     init.set(p);
-    init.add((!well_formed(enc, enc.initial(Expr::bool_var(ctx, "init.grouped")))).z3());
+    init.add((!well_formed(enc, enc.initial(Expr::bool_var(ctx, "init.grouped"), Expr::bool_var(ctx, "init.bound0"),
+                                            Expr::bool_var(ctx, "init.bound1"))))
+                 .z3());
     if (timed_check(init, "well-formedness of the initial state", r) != z3::unsat) {
       r.induction = "failed";
       r.reason = "the initial state is not well formed";
@@ -790,7 +855,8 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
   // The base case of a state invariant: it holds in the initial state. (I-UNMAP
   // and I-ATOMIC are properties of one step, with no base case; I-UNMAP's
   // assumption, the mirror, is I-DMA's invariant.)
-  const SymState init = enc.initial(Expr::bool_var(ctx, "init.grouped"));
+  const SymState init = enc.initial(Expr::bool_var(ctx, "init.grouped"), Expr::bool_var(ctx, "init.bound0"),
+                                    Expr::bool_var(ctx, "init.bound1"));
   Expr base_violation = enc.boolean(false);
   bool inductive_form = true;
   if (id == "I-DMA") {

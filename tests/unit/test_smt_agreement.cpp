@@ -4,12 +4,16 @@
 // page count, and translate() at the edges of every area, for both devices and
 // both access kinds, without PASID and at PASID 1, after every step. Half the
 // sequences put the two devices in one IOMMU group, half in a group each.
-// Three sequences in four draw the six IOAS/RID ops evenly; the fourth also
-// IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID and VFIO PASID attach/detach
-// (PASID 1), and aims attaches at the PASID-compatible HWPTs. The fragment's
-// ids 5 and 6 for those HWPTs are mapped to the ids the C++ model hands out.
+// Three sequences in four draw the IOAS/RID ops (IOAS alloc, map, copy, unmap,
+// allow, attach, detach, destroy, bind, HWPT alloc without PASID), each device
+// starting bound or not; the fourth also IOMMU_HWPT_ALLOC with
+// IOMMU_HWPT_ALLOC_PASID and VFIO PASID attach/detach (PASID 1), and aims
+// attaches at the manual HWPTs. The fragment's ids are names: each is mapped
+// to the id the C++ model handed out when the object was made.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <map>
 #include <memory>
 #include <random>
 
@@ -33,14 +37,21 @@ struct Sequence {
 };
 
 // The C++ model in the fragment's initial state (Encoding::initial): buf0, two
-// devices (in one IOMMU group when `grouped`), IOASes 1 and 2, both devices bound.
-void start_fragment(model::Model& m, const smt::Buffer0& buf, bool grouped) {
+// devices (in one IOMMU group when `grouped`), IOASes 1 and 2, the devices
+// bound as `bound` says. Returns the model's ids by fragment id.
+std::map<std::uint64_t, std::uint64_t> start_fragment(model::Model& m, const smt::Buffer0& buf, bool grouped,
+                                                      std::array<bool, 2> bound = {true, true}) {
+  std::map<std::uint64_t, std::uint64_t> real;
   m.add_buffer("buf0", buf.len / 4096, false, 65536);
   m.add_device("dev0", grouped ? "g0" : "");
   m.add_device("dev1", grouped ? "g0" : "");
-  for (const char* n : {"IOMMU_IOAS_ALLOC", "IOMMU_IOAS_ALLOC"}) m.apply({n, {}});
-  m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev0"}}});
-  m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", "dev1"}}});
+  for (std::uint64_t i = 0; i < 2; i++)
+    real[smt::kFirstIoasId + i] = m.apply({"IOMMU_IOAS_ALLOC", {}}).out["out_ioas_id"].get<std::uint64_t>();
+  for (std::uint64_t d = 0; d < 2; d++)
+    if (bound[d])
+      real[smt::kFirstDeviceId + d] =
+          m.apply({"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", d ? "dev1" : "dev0"}}}).out["out_devid"].get<std::uint64_t>();
+  return real;
 }
 
 }  // namespace
@@ -55,7 +66,8 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
   const int kSequences = 10000, kSteps = 6;
   size_t steps = 0, successes = 0, translations = 0, grouped_refusals = 0, copies = 0, shared_pins = 0;
   size_t pasid_attached = 0, pasid_refused = 0, pasid_translations_ok = 0, compat_allocs = 0, rid_on_compat = 0;
-  size_t pasid_sequences = 0;
+  size_t pasid_sequences = 0, ioas_allocs = 0, binds = 0, allows = 0, allow_refusals = 0, plain_hwpts = 0,
+         unbound_refusals = 0, allowed_refusals = 0;
   for (int n = 0; n < kSequences; n++) {
     if (n % 250 == 0) {
       encoding.reset();
@@ -67,17 +79,14 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
     const bool pasid_sequence = (n / 2) % 4 == 3;  // grouped and not alike
     pasid_sequences += pasid_sequence;
     model::Model m;
-    start_fragment(m, buf, grouped);
-    smt::SymState s = enc.initial(enc.boolean(grouped));
+    // A device starts unbound one time in four.
+    std::array<bool, 2> bound{g.rng() % 4 != 0, g.rng() % 4 != 0};
+    std::map<std::uint64_t, std::uint64_t> real_id = start_fragment(m, buf, grouped, bound);
+    smt::SymState s = enc.initial(enc.boolean(grouped), enc.boolean(bound[0]), enc.boolean(bound[1]));
     bool alive[2] = {true, true};
-    // The PASID-compatible HWPT of each IOAS: alive, and its id in the C++ model.
+    // The manual HWPT of each IOAS: alive.
     bool compat_alive[2] = {false, false};
-    std::uint64_t compat_id[2] = {0, 0};
-    auto real = [&](std::uint64_t id) {
-      for (int i = 0; i < 2; i++)
-        if (id == smt::kFirstCompatId + i && compat_alive[i]) return compat_id[i];
-      return id;
-    };
+    auto real = [&](std::uint64_t id) { return real_id.count(id) ? real_id[id] : id; };
     for (int t = 0; t < kSteps; t++) {
       // A PASID sequence: in 16, map 3, unmap 1, copy 1, RID attach 3, detach 1,
       // destroy 1, HWPT_ALLOC 2, PASID attach 3, PASID detach 1.
@@ -85,12 +94,23 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
           smt::kMap,    smt::kMap,       smt::kMap,       smt::kUnmap,       smt::kCopy,        smt::kAttach,
           smt::kAttach, smt::kAttach,    smt::kDetach,    smt::kDestroy,     smt::kHwptAlloc,   smt::kHwptAlloc,
           smt::kPasidAttach, smt::kPasidAttach, smt::kPasidAttach, smt::kPasidDetach};
-      std::uint64_t kind = pasid_sequence ? kPasidMix[g.rng() % 16] : g.rng() % 6;
+      // Any other sequence: in 16, map 3, unmap 1, copy 2, RID attach 2, detach 1,
+      // destroy 1, IOAS alloc 1, bind 1, allow 2, HWPT_ALLOC 2.
+      static constexpr std::uint64_t kMix[16] = {
+          smt::kMap,     smt::kMap,    smt::kMap,       smt::kUnmap,      smt::kCopy,       smt::kCopy,
+          smt::kAttach,  smt::kAttach, smt::kDetach,    smt::kDestroy,    smt::kIoasAlloc,  smt::kBind,
+          smt::kAllowIovas, smt::kAllowIovas, smt::kHwptAlloc, smt::kHwptAlloc};
+      std::uint64_t kind = pasid_sequence ? kPasidMix[g.rng() % 16] : kMix[g.rng() % 16];
+      // With both IOAS slots alive an IOAS alloc is outside the fragment (the
+      // sequence would end): destroy one instead, which may make room.
+      if (kind == smt::kIoasAlloc && alive[0] && alive[1]) kind = smt::kDestroy;
       // A PASID sequence starts with a map that succeeds and a PASID-compatible
       // HWPT, on random IOASes, so later PASID attaches have pages to reach.
       const bool scripted = pasid_sequence && t < 2;
       if (scripted) kind = t == 0 ? smt::kMap : smt::kHwptAlloc;
-      std::vector<std::uint64_t> ids{0, 3, 4}, compat_ids;
+      std::vector<std::uint64_t> ids{0}, compat_ids;
+      for (int d = 0; d < 2; d++)
+        if (bound[d]) ids.push_back(smt::kFirstDeviceId + d);
       for (int i = 0; i < 2; i++)
         if (alive[i]) ids.push_back(1 + i);
       for (int i = 0; i < 2; i++)
@@ -99,13 +119,23 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       // Half the attaches and destroys of a PASID sequence name a live PASID-compatible HWPT.
       const bool at_compat = kind == smt::kAttach || kind == smt::kPasidAttach || kind == smt::kDestroy;
       if (pasid_sequence && at_compat && !compat_ids.empty() && g.rng() % 2) id = compat_ids[g.rng() % compat_ids.size()];
-      const std::uint64_t dev = g.rng() % 2;
+      std::uint64_t dev = g.rng() % 2;
+      // IOMMU_HWPT_ALLOC names its device by id: a bound one, else the sequence binds one.
+      if (kind == smt::kHwptAlloc && !bound[dev]) dev ^= 1;
+      if (kind == smt::kHwptAlloc && !bound[dev]) kind = smt::kBind;
+      // A PASID sequence's HWPTs are PASID-compatible; the others' are so half the time.
+      const std::uint64_t hwpt_flags = pasid_sequence || g.rng() % 2 ? smt::kHwptAllocPasid : 0;
       std::uint64_t iova = g.pick<std::uint64_t>({0, 0x1000, 0x100000, 0x101000, 0x102000, 0x100800, 0xfee00000,
                                                   0xfedff000, 0x7ffffff000, 0x8000000000, kU64Max, kU64Max - 0xfff});
       std::uint64_t length = g.pick<std::uint64_t>({0, 1, 100, 0x1000, 0x2000, 0x3000, 0x10000, 0x20000, kU64Max,
                                                     0x8000000000000000ull});
       std::uint64_t off = g.pick<std::uint64_t>({0, 0x123, 0x800, 0x1000, 0x8000, 0xf000});
       std::uint64_t flags = 1 | g.pick<std::uint64_t>({0, 2, 4, 6, 6, 6, 0x16});
+      if (kind == smt::kHwptAlloc) flags = 1 | hwpt_flags;
+      // ALLOW_IOVAS: no range, or one range near the MSI window, the aperture's end or ordinary IOVAs.
+      const std::uint64_t allow_num = g.rng() % 4 != 0;
+      const std::uint64_t allow_start = g.pick<std::uint64_t>({0x1000, 0x100000, 0xfe000000, 0xfef00000, 0x7ffffff000, 0x200000});
+      const std::uint64_t allow_last = g.pick<std::uint64_t>({0xfff, 0x1fffff, 0xfeffffff, 0xfee00000, 0x8000000000, kU64Max});
       if (scripted && t == 0) iova = 0x100000, length = 0x2000, off = 0, flags = 7;
       // A copy's source: mostly inside an area the model has (its start, half a
       // page or a page on; the rest of it, a page, or past its end), else fixed values.
@@ -142,16 +172,26 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
           op = {"VFIO_DEVICE_DETACH_IOMMUFD_PT", {{"dev", devname}, {"flags", 1}, {"pasid", smt::kPasid}}};
           break;
         case smt::kHwptAlloc:
-          op = {"IOMMU_HWPT_ALLOC", {{"dev_id", smt::kFirstDeviceId + dev}, {"pt_id", pt}, {"flags", 8}}};
+          op = {"IOMMU_HWPT_ALLOC", {{"dev_id", real(smt::kFirstDeviceId + dev)}, {"pt_id", pt}, {"flags", hwpt_flags}}};
           break;
+        case smt::kIoasAlloc: op = {"IOMMU_IOAS_ALLOC", {}}; break;
+        case smt::kBind: op = {"VFIO_DEVICE_BIND_IOMMUFD", {{"dev", devname}}}; break;
+        case smt::kAllowIovas: {
+          nlohmann::json ranges = nlohmann::json::array();
+          if (allow_num) ranges.push_back({{"start", allow_start}, {"last", allow_last}});
+          op = {"IOMMU_IOAS_ALLOW_IOVAS", {{"ioas_id", pt}, {"ranges", ranges}}};
+          break;
+        }
         case smt::kCopy:
           op = {"IOMMU_IOAS_COPY", {{"dst_ioas_id", pt}, {"src_ioas_id", real(src_id)}, {"length", copy_length},
                                     {"dst_iova", iova}, {"src_iova", src_iova}, {"flags", flags}}};
           break;
         default: op = {"IOMMU_DESTROY", {{"id", pt}}};
       }
-      const std::uint64_t op_length = kind == smt::kCopy ? copy_length : length;
-      smt::SymOp sop{enc.bv(kind), enc.bv(id),     enc.bv(dev),    enc.bv(iova),    enc.bv(op_length),
+      std::uint64_t op_length = kind == smt::kCopy ? copy_length : length;
+      std::uint64_t op_iova = iova;
+      if (kind == smt::kAllowIovas) op_length = allow_num, op_iova = allow_start, src_iova = allow_last;
+      smt::SymOp sop{enc.bv(kind), enc.bv(id),     enc.bv(dev),    enc.bv(op_iova), enc.bv(op_length),
                      enc.bv(off),  enc.bv(flags), enc.bv(src_id), enc.bv(src_iova)};
       ASSERT_TRUE(enc.op_in_domain(s, sop).is_true());
       smt::StepOut out = enc.step(s, sop);
@@ -166,10 +206,24 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       if (kind == smt::kCopy && !want.err) copies++;
       if (kind == smt::kPasidAttach) (want.err ? pasid_refused : pasid_attached)++;
       if (kind == smt::kHwptAlloc && !want.err) {
-        compat_allocs++;
+        (hwpt_flags ? compat_allocs : plain_hwpts)++;
         compat_alive[id - smt::kFirstIoasId] = true;
-        compat_id[id - smt::kFirstIoasId] = want.out["out_hwpt_id"].get<std::uint64_t>();
+        real_id[smt::kFirstCompatId + (id - smt::kFirstIoasId)] = want.out["out_hwpt_id"].get<std::uint64_t>();
       }
+      if (kind == smt::kIoasAlloc) {
+        const int slot = alive[0] ? 1 : 0;  // the first dead slot
+        alive[slot] = true;
+        real_id[smt::kFirstIoasId + slot] = want.out["out_ioas_id"].get<std::uint64_t>();
+        ioas_allocs++;
+      }
+      if (kind == smt::kBind && !want.err) {
+        bound[dev] = true;
+        real_id[smt::kFirstDeviceId + dev] = want.out["out_devid"].get<std::uint64_t>();
+        binds++;
+      }
+      if (kind == smt::kAllowIovas) (want.err ? allow_refusals : allows)++;
+      if (want.rule == "vfio_device.not_bound") unbound_refusals++;
+      if (want.rule == "attach.resv_region_conflict" || want.rule == "attach.aperture_conflict") allowed_refusals++;
       if (kind == smt::kAttach && !want.err && id >= smt::kFirstCompatId) rid_on_compat++;
       if (kind == smt::kDestroy && !want.err && id >= smt::kFirstCompatId) compat_alive[id - smt::kFirstCompatId] = false;
       if (kind == smt::kUnmap && !want.err) {
@@ -220,7 +274,10 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
             << copies << " copies succeeded, " << shared_pins << " states pinning a shared page once, PASID attaches "
             << pasid_attached << " succeeded / " << pasid_refused << " refused, " << pasid_translations_ok
             << " PASID translations that reached a page, " << compat_allocs << " PASID-compatible HWPTs allocated, "
-            << rid_on_compat << " RID attaches to one (" << pasid_sequences << " PASID sequences)\n";
+            << rid_on_compat << " RID attaches to one (" << pasid_sequences << " PASID sequences), " << plain_hwpts
+            << " HWPTs without PASID, " << ioas_allocs << " IOAS allocs, " << binds << " binds, " << unbound_refusals
+            << " ops refused an unbound device, ALLOW_IOVAS " << allows << " succeeded / " << allow_refusals
+            << " refused, " << allowed_refusals << " reservations refused\n";
   EXPECT_GT(successes, steps / 10) << "the random sequences must exercise successful ops, not only errors";
   EXPECT_GT(grouped_refusals, 0u) << "the grouped sequences must reach the group's EINVAL";
   EXPECT_GT(copies, 0u) << "the sequences must copy";
@@ -228,6 +285,12 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
   EXPECT_GT(pasid_attached, 0u) << "some PASID attaches must succeed";
   EXPECT_GT(pasid_translations_ok, 0u) << "PASID 1 must reach pages through its HWPT";
   EXPECT_GT(rid_on_compat, 0u) << "the RID must attach to PASID-compatible HWPTs";
+  EXPECT_GT(plain_hwpts, 0u) << "HWPTs without IOMMU_HWPT_ALLOC_PASID must be allocated";
+  EXPECT_GT(ioas_allocs, 0u) << "IOASes must be allocated";
+  EXPECT_GT(binds, 0u) << "devices must be bound";
+  EXPECT_GT(unbound_refusals, 0u) << "ops on an unbound device must be refused";
+  EXPECT_GT(allows, 0u) << "ALLOW_IOVAS must succeed";
+  EXPECT_GT(allow_refusals, 0u) << "ALLOW_IOVAS must be refused";
 }
 
 // The agreement test can fail: with a seeded bug in the encoding (unmap leaves
@@ -327,8 +390,9 @@ TEST(SmtAgreement, APasidThroughACompatibleHwptTranslatesThere) {
       case smt::kHwptAlloc: op = {"IOMMU_HWPT_ALLOC", {{"dev_id", 3}, {"pt_id", pt}, {"flags", 8}}}; break;
       default: op = {"IOMMU_DESTROY", {{"id", pt}}};
     }
+    const std::uint64_t flags = kind == smt::kHwptAlloc ? 1 | smt::kHwptAllocPasid : 7;
     smt::StepOut out = enc.step(s, {enc.bv(kind), enc.bv(id), enc.bv(0), enc.bv(iova), enc.bv(length), enc.bv(0),
-                                    enc.bv(7), enc.bv(0), enc.bv(0)});
+                                    enc.bv(flags), enc.bv(0), enc.bv(0)});
     const model::StepResult want = m.apply(op);
     ASSERT_FALSE(out.out_of_bound.is_true()) << op.name;
     ASSERT_EQ(out.err.as_u64(), static_cast<std::uint64_t>(want.err)) << op.name << " " << op.args.dump() << " " << want.rule;

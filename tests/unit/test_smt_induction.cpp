@@ -60,3 +60,7 @@ TEST(SmtInduction, PinFailsWhenCopyAcceptsAPartialArea) {
 TEST(SmtInduction, DmaFailsWhenPasidDmaFallsBackToTheRid) {
   expect_induction_fails(smt::Mutant::pasid_dma_falls_back_to_rid, "I-DMA");
 }
+// An allowed range over a reserved region breaks I-RESV's second half.
+TEST(SmtInduction, ResvFailsWhenAllowIgnoresReservedRegions) {
+  expect_induction_fails(smt::Mutant::allow_ignores_reserved, "I-RESV");
+}

@@ -70,6 +70,12 @@ TEST(SmtMutants, PasidDmaFallingBackToTheRidIsKilledByIUnmap) {
   expect_killed(smt::Mutant::pasid_dma_falls_back_to_rid, "I-UNMAP", 3);
 }
 
+// Beyond the list, for the ops the fragment gained last: an allowed
+// range over the MSI window of an attached device (an attach, then ALLOW_IOVAS).
+TEST(SmtMutants, AllowIgnoringReservedRegionsIsKilledByIResv) {
+  expect_killed(smt::Mutant::allow_ignores_reserved, "I-RESV", 3);
+}
+
 // Every mutant the encoding knows has a test above that kills it; a new one
 // must get its own (this list is the mutants' enumeration, checked here).
 TEST(SmtMutants, EveryEncodedMutantIsListed) {
@@ -77,7 +83,8 @@ TEST(SmtMutants, EveryEncodedMutantIsListed) {
   for (smt::Mutant m : smt::all_mutants()) names.push_back(smt::to_string(m));
   EXPECT_EQ(names, (std::vector<std::string>{"unmap_skips_domain", "pin_leak_on_failure", "destroy_ignores_reference",
                                              "attach_ignores_reserved", "attach_ignores_group",
-                                             "copy_accepts_partial_area", "pasid_dma_falls_back_to_rid"}));
+                                             "copy_accepts_partial_area", "pasid_dma_falls_back_to_rid",
+                                             "allow_ignores_reserved"}));
   EXPECT_TRUE(smt::unencoded_mutants().empty());
 }
 
