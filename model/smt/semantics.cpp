@@ -3,6 +3,8 @@
 // follows the kernel's; the comments name the spec rule of each errno.
 #include "model/smt/semantics.h"
 
+#include "model/smt/alloc_iova.h"
+
 #include <cerrno>
 #include <tuple>
 #include <vector>
@@ -109,7 +111,7 @@ SymOp Encoding::fresh_op(const std::string& p) const {
 }
 
 Expr Encoding::op_in_domain(const SymState& s, const SymOp& op) const {
-  // kind in range; fixed maps only; flags fit the u32 field; a buffer offset
+  // kind in range; flags fit the u32 field; a buffer offset
   // inside buf0 (the VA is buf0's VA + off, so every scenario the solver writes
   // can be replayed on the kernel).
   auto id_ok = [&](const Expr& id) {
@@ -121,7 +123,6 @@ Expr Encoding::op_in_domain(const SymState& s, const SymOp& op) const {
   // IOMMU_HWPT_ALLOC names its device by id: only a bound one has one.
   const Expr dev_bound = ite(op.dev == bv(0), s.bound[0], s.bound[1]);
   return op.kind.ult(bv(kOpKinds)) && id_ok(op.id) && id_ok(op.src_id) && op.dev.ult(bv(kDevices)) &&
-         ((op.flags & bv(kFixed)) == bv(kFixed)) &&
          op.flags.ult(bv(std::uint64_t{1} << 32)) && op.off.ult(bv(buf_len)) &&
          (op.kind == bv(kHwptAlloc)).implies(dev_bound) && (op.kind == bv(kAllowIovas)).implies(op.length.ule(bv(1)));
 }
@@ -280,8 +281,10 @@ struct Checks {
   Expr err;
   Expr decided;
   void add(const Expr& cond, int errno_value, z3::context& ctx) {
-    Expr e = Expr::bv(ctx, static_cast<std::uint64_t>(errno_value));
-    err = ite(!decided && cond, e, err);
+    add(cond, Expr::bv(ctx, static_cast<std::uint64_t>(errno_value)));
+  }
+  void add(const Expr& cond, const Expr& errno_value) {
+    err = ite(!decided && cond, errno_value, err);
     decided = decided || cond;
   }
 };
@@ -388,6 +391,37 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     return (target_rid_reserves && intersects(iova, last, bv(kMsiStart), bv(kMsiLast))) ||
            (target_has_domain && last.ugt(bv(kApertureEnd)));
   };
+  // The kernel-chosen IOVA for `len` bytes at user address `addr` in the
+  // target IOAS (io_pagetable.c:iopt_alloc_iova): clear of its areas and
+  // reserved ranges, inside its allowed range, aligned to the IOAS. `tag`
+  // names the free IOVA of the induction form.
+  auto kernel_iova = [&](const Expr& addr, const Expr& len, const std::string& tag) {
+    // A concrete fixed IOVA (the agreement test's ops) needs no allocator term.
+    if ((op.flags & bv(kFixed)).simplify().z3().is_numeral() && (op.flags & bv(kFixed)).simplify().as_u64())
+      return AllocIova{zero, zero};
+    std::vector<SymRange> busy, allowed;
+    for (int k = 0; k < kSlots; k++) {
+      const SymArea &a0 = s.areas[0][k], &a1 = s.areas[1][k];
+      busy.push_back({ite(is_target[0], a0.valid, is_target[1] && a1.valid), ite(is_target[0], a0.iova, a1.iova),
+                      ite(is_target[0], a0.last, a1.last)});
+    }
+    busy.push_back({target_rid_reserves, bv(kMsiStart), bv(kMsiLast)});
+    busy.push_back({target_has_domain, bv(kApertureEnd + 1), bv(kU64Max)});
+    const AllowedRange &l0 = s.allowed[0], &l1 = s.allowed[1];
+    allowed.push_back({ite(is_target[0], l0.valid, is_target[1] && l1.valid), ite(is_target[0], l0.start, l1.start),
+                       ite(is_target[0], l0.last, l1.last)});
+    const Expr alignment = ite(target_has_domain, bv(kPage), bv(1));
+    if (!abstract_alloc_iova) return alloc_iova(ctx, busy, allowed, addr, len, alignment);
+    // Only what the invariants rest on: a range that does not wrap and is
+    // clear of every area and reserved range. Weaker than
+    // alloc_iova_placement() (no alignment, no allowed range), which the unit
+    // test SmtAllocIova.PlacementFollowsFromTheExactEncoding proves of every
+    // IOVA alloc_iova() returns: a larger superset, still sound, and cheaper.
+    const Expr free_iova = Expr::bv_var(ctx, "alloc_iova_free_" + tag);
+    Expr fits = len != zero && !free_iova.add_overflows(len - bv(1)) && !Expr::bool_var(ctx, "alloc_iova_fails_" + tag);
+    for (const SymRange& b : busy) fits = fits && !(b.valid && intersects(free_iova, free_iova + len - bv(1), b.start, b.last));
+    return AllocIova{ite(fits, zero, bv(ENOSPC)), free_iova};
+  };
   auto area_hit = [&](const Expr& iova, const Expr& last) {
     Expr hit = no;
     for (int i = 0; i < kIoas; i++)
@@ -398,29 +432,33 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     return hit;
   };
 
-  // ---- IOMMU_IOAS_MAP (fixed IOVA) --------------------------------------------------
+  // ---- IOMMU_IOAS_MAP ---------------------------------------------------------------
   SymState map_next = s;
   Checks map{zero, no};
-  Expr map_oob = no;
+  Expr map_oob = no, map_iova = zero;
+  const Expr fixed = (op.flags & bv(kFixed)) != zero;
   {
-    const Expr& iova = op.iova;
     const Expr& len = op.length;
     Expr va_off = op.off;
     Expr align_mask = ite(target_has_domain, page_mask, zero);  // iova_alignment 4096 with a VT-d domain, else 1
+    const AllocIova chosen = kernel_iova(bv(buf_va) + va_off, len, "map");
+    const Expr iova = ite(fixed, op.iova, chosen.iova);
+    map_iova = iova;
     Expr last = iova + len - bv(1);
     Expr backed = !(va_off.add_overflows(len)) && (va_off + len).ule(bv(buf_len));
     map.add((op.flags & ~bv(kFixed | kWrite | kRead)) != zero, EOPNOTSUPP, ctx);       // ioas_map.flags_unsupported
-    map.add(iova == bv(kU64Max) || len == bv(kU64Max), EOVERFLOW, ctx);                 // ioas_map.u64_max_argument
+    map.add(op.iova == bv(kU64Max) || len == bv(kU64Max), EOVERFLOW, ctx);               // ioas_map.u64_max_argument
     map.add(prot == zero, EINVAL, ctx);                                                  // ioas_map.no_access
     map.add(!target_alive, ENOENT, ctx);                                                 // object.ioas_not_found
     Expr va = bv(buf_va) + va_off;
     map.add(va.add_overflows(len), EOVERFLOW, ctx);                                     // ioas_map.user_va_wraps (7.2 order)
     map.add(len == zero || len.ugt(bv(kU64Max - kPage)), EINVAL, ctx);                 // ioas_map.length_zero
     map.add((len & align_mask) != zero, EINVAL, ctx);                                   // iopt_map.length_unaligned
-    map.add((iova & align_mask) != zero, EINVAL, ctx);                                  // iopt_map.iova_unaligned
-    map.add(iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                           // iopt_map.iova_wraps
-    map.add(reserved_hit(iova, last), EINVAL, ctx);                                      // iopt_map.iova_reserved
-    map.add(area_hit(iova, last), EEXIST, ctx);                                          // iopt_map.iova_in_use
+    map.add(fixed && (iova & align_mask) != zero, EINVAL, ctx);                         // iopt_map.iova_unaligned
+    map.add(fixed && iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                  // iopt_map.iova_wraps
+    map.add(fixed && reserved_hit(iova, last), EINVAL, ctx);                             // iopt_map.iova_reserved
+    map.add(fixed && area_hit(iova, last), EEXIST, ctx);                                 // iopt_map.iova_in_use
+    map.add(!fixed && chosen.err != zero, chosen.err);                                  // iopt_map.alloc_iova_*
     map.add(((va_off & page_mask) & align_mask) != zero, EINVAL, ctx);                  // iopt_map.page_offset_unaligned
     map.add(target_has_domain && !backed, EFAULT, ctx);                                 // ioas_map.pin_failed
     if (abstract_map_guard) {
@@ -438,19 +476,18 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     map_oob = !insert_area(s, map_next, map.decided, fresh, pages_obj, map_here);
   }
 
-  // ---- IOMMU_IOAS_COPY (fixed dst IOVA, a range inside one source area) ---------------
+  // ---- IOMMU_IOAS_COPY (a range inside one source area) --------------------------------
   // ioas.c:iommufd_ioas_copy(): the source's pages through iopt_get_pages(),
   // then iopt_map_pages() into the destination, sharing the pages objects.
   SymState copy_next = s;
   Checks copy{zero, no};
-  Expr copy_oob = no;
+  Expr copy_oob = no, copy_iova = zero;
   {
     const Expr& len = op.length;
-    const Expr& dst_iova = op.iova;
     std::array<Expr, kIoas> is_src{op.src_id == bv(kFirstIoasId), op.src_id == bv(kFirstIoasId + 1)};
     Expr src_alive = (is_src[0] && s.alive[0]) || (is_src[1] && s.alive[1]);
     copy.add((op.flags & ~bv(kFixed | kWrite | kRead)) != zero, EOPNOTSUPP, ctx);      // ioas_copy.flags_unsupported
-    copy.add(len == bv(kU64Max) || op.src_iova == bv(kU64Max) || dst_iova == bv(kU64Max), EOVERFLOW, ctx);  // ioas_copy.u64_max_argument
+    copy.add(len == bv(kU64Max) || op.src_iova == bv(kU64Max) || op.iova == bv(kU64Max), EOVERFLOW, ctx);  // ioas_copy.u64_max_argument
     copy.add(prot == zero, EINVAL, ctx);                                                 // ioas_copy.no_access
     copy.add(!src_alive, ENOENT, ctx);                                                   // object.ioas_not_found
     copy.add(len == zero, EINVAL, ctx);                                                  // ioas_copy.length_zero
@@ -482,15 +519,21 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     const Expr second_area = !copy.decided && runs_on && next_contiguous;                // outside the fragment
     copy.add(!target_alive, ENOENT, ctx);                                                // object.ioas_not_found (dst)
     // iopt_map_pages() into the destination, as MAP: alignment, IOVA, slice.
+    // A kernel-chosen IOVA follows the alignment of the first byte copied
+    // (ioas.c:iommufd_ioas_copy passes the pages' address to iopt_alloc_iova).
     const Expr align_mask = ite(target_has_domain, page_mask, zero);
-    const Expr dst_last = dst_iova + len - bv(1);
     const Expr slice_off = src.off + (op.src_iova - src.iova);  // buf0 offset of the first byte copied
+    const AllocIova chosen = kernel_iova(bv(buf_va) + slice_off, len, "copy");
+    const Expr dst_iova = ite(fixed, op.iova, chosen.iova);
+    copy_iova = dst_iova;
+    const Expr dst_last = dst_iova + len - bv(1);
     Expr backed = !(slice_off.add_overflows(len)) && (slice_off + len).ule(bv(buf_len));
     copy.add((len & align_mask) != zero, EINVAL, ctx);                                  // iopt_map.length_unaligned
-    copy.add((dst_iova & align_mask) != zero, EINVAL, ctx);                             // iopt_map.iova_unaligned
-    copy.add(dst_iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                      // iopt_map.iova_wraps
-    copy.add(reserved_hit(dst_iova, dst_last), EINVAL, ctx);                             // iopt_map.iova_reserved
-    copy.add(area_hit(dst_iova, dst_last), EEXIST, ctx);                                 // iopt_map.iova_in_use
+    copy.add(fixed && (dst_iova & align_mask) != zero, EINVAL, ctx);                    // iopt_map.iova_unaligned
+    copy.add(fixed && dst_iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);             // iopt_map.iova_wraps
+    copy.add(fixed && reserved_hit(dst_iova, dst_last), EINVAL, ctx);                    // iopt_map.iova_reserved
+    copy.add(fixed && area_hit(dst_iova, dst_last), EEXIST, ctx);                        // iopt_map.iova_in_use
+    copy.add(!fixed && chosen.err != zero, chosen.err);                                 // iopt_map.alloc_iova_*
     copy.add((prot & bv(2)) != zero && !src_pages.writable, EPERM, ctx);                // iopt_map.write_to_readonly_pages
     copy.add(((slice_off & page_mask) & align_mask) != zero, EINVAL, ctx);              // iopt_map.page_offset_unaligned
     copy.add(target_has_domain && !backed, EFAULT, ctx);                                // ioas_copy.pin_failed
@@ -865,9 +908,10 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
   const Expr is_halloc = op.kind == bv(kHwptAlloc), is_ialloc = op.kind == bv(kIoasAlloc);
   Expr out_of_bound = (is_map && !map.decided && map_oob) || (is_copy && copy_oob) || (is_halloc && halloc_oob) ||
                       (is_ialloc && ialloc_oob);
-  return StepOut{next,           err,       ite(is_unmap && unmap.err == zero, unmapped, zero), out_of_bound,
+  const Expr out_iova = ite(is_map && map.err == zero, map_iova, ite(is_copy && copy.err == zero, copy_iova, zero));
+  return StepOut{next,           err,       ite(is_unmap && unmap.err == zero, unmapped, zero), out_iova, out_of_bound,
                  is_unmap && sticks, removed_by_unmap, unmap_start, unmap_last, map_here, copy_here, copy_src,
-                 copy_src_slot};
+                 copy_src_slot, fixed, copy_iova};
 }
 
 namespace {

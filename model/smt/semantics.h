@@ -8,9 +8,9 @@
 // - IOMMU_IOAS_ALLOC into a dead IOAS slot (both alive: outside the fragment);
 // - VFIO_DEVICE_BIND_IOMMUFD (a device starts bound or not: symbolic; there is
 //   no unbind, which is closing the device fd);
-// - fixed-IOVA IOMMU_IOAS_MAP; fixed-IOVA IOMMU_IOAS_COPY of a range inside one
-//   source area (a range running on into a second, contiguous area is outside
-//   the fragment); IOMMU_IOAS_UNMAP;
+// - IOMMU_IOAS_MAP; IOMMU_IOAS_COPY of a range inside one source area (a range
+//   running on into a second, contiguous area is outside the fragment);
+//   IOMMU_IOAS_UNMAP;
 // - IOMMU_IOAS_ALLOW_IOVAS with no range or one range;
 // - VFIO attach (to an IOAS: automatic HWPT, reuse, replace; or to a manual
 //   HWPT), detach;
@@ -22,8 +22,9 @@
 // Automatic HWPTs are never PASID-compatible
 // (device.c:iommufd_device_auto_get_domain allocates with flags 0), so a PASID
 // attaches only to a manual one made with IOMMU_HWPT_ALLOC_PASID
-// (device.c:iommufd_hwpt_pasid_compat). Not in the fragment yet: kernel-chosen
-// IOVAs, several allowed ranges, other PASID values.
+// (device.c:iommufd_hwpt_pasid_compat). MAP and COPY take a fixed IOVA or let
+// the kernel choose one (io_pagetable.c:iopt_alloc_iova, model/smt/alloc_iova.h).
+// Not in the fragment yet: several allowed ranges, other PASID values.
 //
 // Ids: IOASes 1 and 2, devices 3 and 4, the manual HWPT of IOAS 1 (2) is 5
 // (6). The kernel hands an object the lowest free id of its one table, which
@@ -162,6 +163,7 @@ struct StepOut {
   SymState next;
   Expr err;           // 0 or errno
   Expr unmapped;      // IOMMU_IOAS_UNMAP's length output
+  Expr out_iova;      // MAP's iova / COPY's dst_iova output: the IOVA the area went to (fixed or chosen)
   Expr out_of_bound;  // the op needed a fourth area slot, or a copy a second source area: outside the fragment
   Expr sticks_out;    // the failed unmap removed some areas first (kernel exception to I-ATOMIC)
   // Which areas IOMMU_IOAS_UNMAP's branch removes (meaningful when the op is an
@@ -178,6 +180,10 @@ struct StepOut {
   // slots): the copy-span lemma's instance is stated over its fields.
   SymArea copy_src;
   SlotFlags copy_src_slot;  // which slot copy_src selects (the select's own conditions)
+  // MAP's and COPY's IOVA is the caller's (IOMMU_IOAS_MAP_FIXED_IOVA), else the
+  // kernel's: the branches' own term, for a proof that splits on it; and
+  // COPY's destination IOVA as its branch computes it.
+  Expr fixed_iova, copy_dst;
 };
 
 struct Encoding {
@@ -197,6 +203,13 @@ struct Encoding {
   // an invariant only needs "the same area pins the same number of pages"
   // (I-PIN).
   bool abstract_page_count = false;
+  // For induction only: a kernel-chosen IOVA (MAP or COPY without
+  // IOMMU_IOAS_MAP_FIXED_IOVA) is any range clear of every area and reserved
+  // range of the IOAS that does not wrap: what alloc_iova_placement()
+  // guarantees, less alignment and the allowed range, and not the lowest such
+  // one. A superset of the real transitions, so sound, and it spares the
+  // solver the search for the lowest hole.
+  bool abstract_alloc_iova = false;
 
   // IOAS 1, 2 alive and empty; devices unattached, bound as `bound0`/`bound1`
   // say (both when not given); `grouped` says whether they share a group (a

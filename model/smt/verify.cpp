@@ -308,6 +308,8 @@ Expr mock_replayable(const Encoding& enc, const Trace& tr, int steps) {
     auto not_device = [&](const Expr& id) { return id != enc.bv(kFirstDeviceId) && id != enc.bv(kFirstDeviceId + 1); };
     ok = ok && not_device(op.id) && not_device(op.src_id);
     const Expr inserts = op.kind == enc.bv(kMap) || op.kind == enc.bv(kCopy);
+    // The mock IOMMU reserves below its aperture: a kernel-chosen IOVA differs there.
+    ok = ok && inserts.implies((op.flags & enc.bv(1)) == enc.bv(1));
     const Expr in_aperture = op.length != zero && op.iova.uge(enc.bv(kMockFirst)) && op.length.ule(enc.bv(kMockLast)) &&
                              (op.iova + op.length - enc.bv(1)).ule(enc.bv(kMockLast)) &&
                              (op.iova + op.length - enc.bv(1)).uge(op.iova);
@@ -666,6 +668,27 @@ static std::vector<InductionCase> insertion_cases(const Encoding& enc, const Slo
   return cases;
 }
 
+// MAP's and COPY's cases again, split by whether the caller fixed the IOVA
+// (which pins the branch's flag term: the IOVA folds to the caller's or to
+// the kernel's).
+static std::vector<InductionCase> split_by_fixed_iova(const Encoding& enc, const std::vector<InductionCase>& cases,
+                                                      const Expr& fixed_iova) {
+  std::vector<InductionCase> out;
+  for (const auto& c : cases) {
+    if (!c.needs_goal) {
+      out.push_back(c);
+      continue;
+    }
+    for (bool fixed : {true, false}) {
+      InductionCase split = c;
+      split.cond = c.cond && fixed_iova == enc.boolean(fixed);
+      split.fixed.push_back({fixed_iova, enc.boolean(fixed)});
+      out.push_back(split);
+    }
+  }
+  return out;
+}
+
 // The byte-sum lemma. iopt_unmap_iova_range() fails an unmap that removed
 // nothing by testing its byte sum (`if (!unmapped) rc = -ENOENT`,
 // io_pagetable.c), so "an unmap that removed all three areas of an IOAS
@@ -803,10 +826,15 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
   z3::params p(ctx);
   p.set("timeout", options.timeout_ms);
   r.vacuity_ok = vacuity_ok(enc, p);  // on the exact semantics, before any abstraction
+  // Kernel-chosen IOVAs by their placement, not the lowest hole: a superset of
+  // the transitions (see semantics.h), for every query below.
+  enc.abstract_alloc_iova = true;
+  r.reason = "kernel-chosen IOVAs by their placement for induction";
   // --- induction: Inv(s) ∧ WF(s) ∧ step ⇒ Inv(s') over a fully symbolic state
   // Every induction below assumes the state is well formed; that is only sound
-  // because well-formedness is itself inductive (on the exact semantics, with
-  // no abstraction) and holds in the initial state.
+  // because well-formedness is itself inductive (with no abstraction of the
+  // guards; kernel-chosen IOVAs by their placement, a superset of the
+  // transitions) and holds in the initial state.
   {
     SymState ws = enc.fresh_state("wf");
     SymOp wop = enc.fresh_op("wfop");
@@ -815,8 +843,8 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
                          !well_formed(enc, wout.next);
     for (std::uint64_t kind = 0; kind < kOpKinds; kind++) {
       std::vector<InductionCase> cases{{enc.boolean(true), {}}};
-      if (kind == kMap) cases = insertion_cases(enc, wout.map_inserted);
-      if (kind == kCopy) cases = insertion_cases(enc, wout.copy_inserted);
+      if (kind == kMap) cases = split_by_fixed_iova(enc, insertion_cases(enc, wout.map_inserted), wout.fixed_iova);
+      if (kind == kCopy) cases = split_by_fixed_iova(enc, insertion_cases(enc, wout.copy_inserted), wout.fixed_iova);
       for (std::size_t c = 0; c < cases.size(); c++) {
         z3::solver wf(ctx);
         wf.set(p);
@@ -927,7 +955,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
     base_violation = life_violation(enc, init);
   } else if (id == "I-UNMAP") {
     goal_failure = domain_mirrors_areas(enc, s0) && pre && unmap_violation(enc, s0, op, out, out.next, w);
-    r.reason = "induction assuming the domain mirrors the areas (proved under I-DMA)";
+    r.reason += "; induction assuming the domain mirrors the areas (proved under I-DMA)";
   } else if (id == "I-ATOMIC") {
     goal_failure = pre && out.err != enc.bv(0) && !out.sticks_out && !enc.equal(s0, out.next);
   } else {
@@ -970,7 +998,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
       return done();
     }
     const SymArea& src = out.copy_src;
-    copy_lemmas = copy_span_claim({src.off, src.iova, src.last, op.src_iova, op.length, op.iova});
+    copy_lemmas = copy_span_claim({src.off, src.iova, src.last, op.src_iova, op.length, out.copy_dst});
   }
   for (std::uint64_t kind = 0; kind < kOpKinds && r.induction != "failed"; kind++) {
     std::vector<InductionCase> cases{{enc.boolean(true), {}}};
@@ -1003,6 +1031,7 @@ InvariantResult prove_by_induction(const std::string& id, const VerifyOptions& o
       }
       cases = by_source;
     }
+    if (kind == kMap || (kind == kCopy && id != "I-PIN")) cases = split_by_fixed_iova(enc, cases, out.fixed_iova);
     for (std::size_t c = 0; c < cases.size() && r.induction != "failed"; c++) {
       z3::solver ind(ctx);
       ind.set(p);

@@ -67,7 +67,7 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
   size_t steps = 0, successes = 0, translations = 0, grouped_refusals = 0, copies = 0, shared_pins = 0;
   size_t pasid_attached = 0, pasid_refused = 0, pasid_translations_ok = 0, compat_allocs = 0, rid_on_compat = 0;
   size_t pasid_sequences = 0, ioas_allocs = 0, binds = 0, allows = 0, allow_refusals = 0, plain_hwpts = 0,
-         unbound_refusals = 0, allowed_refusals = 0;
+         unbound_refusals = 0, allowed_refusals = 0, kernel_iovas = 0;
   for (int n = 0; n < kSequences; n++) {
     if (n % 250 == 0) {
       encoding.reset();
@@ -130,7 +130,8 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       std::uint64_t length = g.pick<std::uint64_t>({0, 1, 100, 0x1000, 0x2000, 0x3000, 0x10000, 0x20000, kU64Max,
                                                     0x8000000000000000ull});
       std::uint64_t off = g.pick<std::uint64_t>({0, 0x123, 0x800, 0x1000, 0x8000, 0xf000});
-      std::uint64_t flags = 1 | g.pick<std::uint64_t>({0, 2, 4, 6, 6, 6, 0x16});
+      // A MAP or COPY lets the kernel choose the IOVA one time in four.
+      std::uint64_t flags = (g.rng() % 4 != 0) | g.pick<std::uint64_t>({0, 2, 4, 6, 6, 6, 0x16});
       if (kind == smt::kHwptAlloc) flags = 1 | hwpt_flags;
       // ALLOW_IOVAS: no range, or one range near the MSI window, the aperture's end or ordinary IOVAs.
       const std::uint64_t allow_num = g.rng() % 4 != 0;
@@ -143,8 +144,11 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
         std::uint64_t ioas_id, iova, last;
       };
       std::vector<AreaAt> areas;
+      // (The model's IOAS ids, named back to the fragment's.)
       for (const auto& [ioas_id, ioas] : m.state().ioas)
-        for (const auto& [start, a] : ioas.iopt.areas()) areas.push_back({ioas_id, a.iova, a.last});
+        for (std::uint64_t i = 0; i < 2; i++)
+          if (alive[i] && real(smt::kFirstIoasId + i) == ioas_id)
+            for (const auto& [start, a] : ioas.iopt.areas()) areas.push_back({smt::kFirstIoasId + i, a.iova, a.last});
       std::uint64_t src_id = ids[g.rng() % ids.size()];
       std::uint64_t src_iova = g.pick<std::uint64_t>({0, 0x100000, 0x101000, 0x100800, 0xfee00000, kU64Max});
       std::uint64_t copy_length = length;
@@ -193,7 +197,8 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       if (kind == smt::kAllowIovas) op_length = allow_num, op_iova = allow_start, src_iova = allow_last;
       smt::SymOp sop{enc.bv(kind), enc.bv(id),     enc.bv(dev),    enc.bv(op_iova), enc.bv(op_length),
                      enc.bv(off),  enc.bv(flags), enc.bv(src_id), enc.bv(src_iova)};
-      ASSERT_TRUE(enc.op_in_domain(s, sop).is_true());
+      ASSERT_TRUE(enc.op_in_domain(s, sop).is_true()) << "sequence " << n << " step " << t << " " << op.name << " "
+                                                       << op.args.dump();
       smt::StepOut out = enc.step(s, sop);
       if (out.out_of_bound.is_true()) break;  // a fourth area: outside the fragment, the sequence ends
       const model::StepResult want = m.apply(op);
@@ -226,6 +231,12 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
       if (want.rule == "attach.resv_region_conflict" || want.rule == "attach.aperture_conflict") allowed_refusals++;
       if (kind == smt::kAttach && !want.err && id >= smt::kFirstCompatId) rid_on_compat++;
       if (kind == smt::kDestroy && !want.err && id >= smt::kFirstCompatId) compat_alive[id - smt::kFirstCompatId] = false;
+      if ((kind == smt::kMap || kind == smt::kCopy) && !want.err) {
+        const std::uint64_t want_iova = want.out[kind == smt::kMap ? "iova" : "dst_iova"].get<std::uint64_t>();
+        ASSERT_EQ(out.out_iova.as_u64(), want_iova) << "sequence " << n << " step " << t << " " << op.name << " "
+                                                    << op.args.dump();
+        if (!(flags & 1)) kernel_iovas++;
+      }
       if (kind == smt::kUnmap && !want.err) {
         ASSERT_EQ(out.unmapped.as_u64(), want.out["length"].get<std::uint64_t>()) << "sequence " << n << " step " << t;
       }
@@ -277,7 +288,8 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
             << rid_on_compat << " RID attaches to one (" << pasid_sequences << " PASID sequences), " << plain_hwpts
             << " HWPTs without PASID, " << ioas_allocs << " IOAS allocs, " << binds << " binds, " << unbound_refusals
             << " ops refused an unbound device, ALLOW_IOVAS " << allows << " succeeded / " << allow_refusals
-            << " refused, " << allowed_refusals << " reservations refused\n";
+            << " refused, " << allowed_refusals << " reservations refused, " << kernel_iovas
+            << " MAP/COPY at a kernel-chosen IOVA\n";
   EXPECT_GT(successes, steps / 10) << "the random sequences must exercise successful ops, not only errors";
   EXPECT_GT(grouped_refusals, 0u) << "the grouped sequences must reach the group's EINVAL";
   EXPECT_GT(copies, 0u) << "the sequences must copy";
@@ -291,6 +303,7 @@ TEST(SmtAgreement, TenThousandRandomSequencesAgreeWithTheCppModel) {
   EXPECT_GT(unbound_refusals, 0u) << "ops on an unbound device must be refused";
   EXPECT_GT(allows, 0u) << "ALLOW_IOVAS must succeed";
   EXPECT_GT(allow_refusals, 0u) << "ALLOW_IOVAS must be refused";
+  EXPECT_GT(kernel_iovas, 0u) << "MAP and COPY must succeed at kernel-chosen IOVAs";
 }
 
 // The agreement test can fail: with a seeded bug in the encoding (unmap leaves
