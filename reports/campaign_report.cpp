@@ -10,7 +10,7 @@
 
 namespace ioconform::reports {
 
-nlohmann::json rule_coverage(const nlohmann::json& scenarios_json) {
+nlohmann::json rule_coverage(const nlohmann::json& scenarios_json, const spec::KernelVersion& version) {
   std::set<std::string> hit;
   for (const auto& s : scenarios_json)
     for (const auto& st : s.value("steps", nlohmann::json::array())) {
@@ -20,13 +20,40 @@ nlohmann::json rule_coverage(const nlohmann::json& scenarios_json) {
     }
   const auto& rules = spec::Catalogue::get().rules();
   nlohmann::json never = nlohmann::json::array();
-  size_t reachable = 0;
+  size_t reachable = 0, reachable_hit = 0, not_in_kernel = 0;
   for (const auto& r : rules) {
-    if (r.reachable) reachable++;
-    if (!hit.count(r.id))
-      never.push_back({{"id", r.id}, {"why", r.reachable ? "not reached by these scenarios" : "unreachable here: " + r.unreachable_why}});
+    const bool in_kernel = spec::version_satisfies(version, r.versions);
+    not_in_kernel += !in_kernel;
+    if (r.reachable && in_kernel) {
+      reachable++;
+      reachable_hit += hit.count(r.id);
+    }
+    if (hit.count(r.id)) continue;
+    std::string why = !in_kernel   ? "not in kernel " + version.str() + ": the rule is gated " + r.versions
+                      : r.reachable ? "not reached by these scenarios"
+                                    : "unreachable here: " + r.unreachable_why;
+    never.push_back({{"id", r.id}, {"why", why}});
   }
-  return {{"total", rules.size()}, {"reachable", reachable}, {"hit", hit.size()}, {"hit_ids", hit}, {"never_hit", never}};
+  return {{"total", rules.size()},   {"not_in_kernel", not_in_kernel}, {"reachable", reachable},
+          {"hit", hit.size()},       {"reachable_hit", reachable_hit}, {"hit_ids", hit},
+          {"never_hit", never}};
+}
+
+nlohmann::json op_outcomes(const nlohmann::json& scenarios_json) {
+  nlohmann::json by_op = nlohmann::json::object();
+  for (const auto& s : scenarios_json)
+    for (const auto& st : s.value("steps", nlohmann::json::array())) {
+      // A kernel run's step holds both answers; a model run's is the model's answer.
+      const bool kernel_run = st.contains("model");
+      const nlohmann::json answer = kernel_run ? st.value("kernel", nlohmann::json()) : st;
+      if (!answer.is_object() || !answer.contains("errno")) continue;
+      const std::string op = st.value("op", answer.value("op", ""));
+      const nlohmann::json& e = answer["errno"];
+      const std::string outcome = e.is_string() ? e.get<std::string>() : e.dump();
+      nlohmann::json& counts = by_op[op];
+      counts[outcome] = counts.is_object() ? counts.value(outcome, 0) + 1 : 1;
+    }
+  return by_op;
 }
 
 void write_report(const std::string& path, const nlohmann::json& report) {

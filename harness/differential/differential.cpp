@@ -192,7 +192,8 @@ nlohmann::json run_differential(const std::vector<conformance::Scenario>& scenar
        {{"scenarios", runnable.size()}, {"steps", steps}, {"agree", agree}, {"mismatch", mismatch},
         {"indeterminate", indeterminate}, {"agent_errors", agent_errors}, {"dma_probes", probes},
         {"dma_agree", probes_agree}, {"crashes", crashed ? 1 : 0}, {"kernel_warnings", kernel_warnings.size()}}},
-      {"rules", reports::rule_coverage(report_scenarios)},
+      {"rules", reports::rule_coverage(report_scenarios, config.version)},
+      {"op_outcomes", reports::op_outcomes(report_scenarios)},
       {"mismatches", mismatches},
       {"kernel_warnings", kernel_warnings},
       {"scenarios", report_scenarios}};

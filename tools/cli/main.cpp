@@ -251,12 +251,14 @@ int cmd_campaign(int argc, char** argv) {
       {"summary",
        {{"scenarios", scenarios.size()}, {"skipped", skipped}, {"steps", steps}, {"unmet_expectations", unmet},
         {"scenario_errors", errors}}},
-      {"rules", reports::rule_coverage(runs)},
+      {"rules", reports::rule_coverage(runs, config.version)},
+      {"op_outcomes", reports::op_outcomes(runs)},
       {"scenarios", runs}};
   reports::write_report(out, report);
   std::cout << "campaign (model only, kernel " << config.version.str() << "): " << scenarios.size() << " scenarios, "
             << steps << " steps, " << unmet << " unmet expectations, " << errors << " scenario errors; rules hit "
-            << report["rules"]["hit"] << "/" << report["rules"]["total"] << "; report: " << out << "\n";
+            << report["rules"]["reachable_hit"] << "/" << report["rules"]["reachable"] << " reachable in this kernel ("
+            << report["rules"]["total"] << " in the spec); report: " << out << "\n";
   return (unmet || errors) ? kExitMismatch : kExitOk;
 }
 
@@ -319,7 +321,8 @@ int cmd_run(int argc, char** argv) {
   std::cout << "run on kernel " << kernel.release << ": " << sum["scenarios"] << " scenarios, " << sum["steps"] << " steps: "
             << sum["agree"] << " agree, " << sum["mismatch"] << " mismatch, " << sum["indeterminate"] << " indeterminate, "
             << sum["agent_errors"] << " agent errors; DMA probes " << sum["dma_agree"] << "/" << sum["dma_probes"]
-            << " agree; rules hit " << report["rules"]["hit"] << "/" << report["rules"]["total"] << "; guest "
+            << " agree; rules hit " << report["rules"]["reachable_hit"] << "/" << report["rules"]["reachable"]
+            << " reachable in this kernel; guest "
             << report["guest"]["status"].get<std::string>() << "; kernel warnings " << sum["kernel_warnings"]
             << "; report: " << out << "\n";
   for (const auto& m : report["mismatches"])
