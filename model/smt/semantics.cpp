@@ -432,11 +432,23 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     return hit;
   };
 
+  // iopt_map_pages()'s checks on the IOVA range [iova, last], MAP's and
+  // COPY's alike: the caller's IOVA (io_pagetable.c:iopt_check_iova), or the
+  // kernel's choice (iopt_alloc_iova), which fails on its own terms.
+  const Expr fixed = (op.flags & bv(kFixed)) != zero;
+  auto check_iova = [&](Checks& c, const Expr& iova, const Expr& last, const Expr& len, const Expr& align_mask,
+                        const AllocIova& chosen) {
+    c.add(fixed && (iova & align_mask) != zero, EINVAL, ctx);                           // iopt_map.iova_unaligned
+    c.add(fixed && iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                    // iopt_map.iova_wraps
+    c.add(fixed && reserved_hit(iova, last), EINVAL, ctx);                               // iopt_map.iova_reserved
+    c.add(fixed && area_hit(iova, last), EEXIST, ctx);                                   // iopt_map.iova_in_use
+    c.add(!fixed && chosen.err != zero, chosen.err);                                    // iopt_map.alloc_iova_*
+  };
+
   // ---- IOMMU_IOAS_MAP ---------------------------------------------------------------
   SymState map_next = s;
   Checks map{zero, no};
   Expr map_oob = no, map_iova = zero;
-  const Expr fixed = (op.flags & bv(kFixed)) != zero;
   {
     const Expr& len = op.length;
     Expr va_off = op.off;
@@ -454,11 +466,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     map.add(va.add_overflows(len), EOVERFLOW, ctx);                                     // ioas_map.user_va_wraps (7.2 order)
     map.add(len == zero || len.ugt(bv(kU64Max - kPage)), EINVAL, ctx);                 // ioas_map.length_zero
     map.add((len & align_mask) != zero, EINVAL, ctx);                                   // iopt_map.length_unaligned
-    map.add(fixed && (iova & align_mask) != zero, EINVAL, ctx);                         // iopt_map.iova_unaligned
-    map.add(fixed && iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);                  // iopt_map.iova_wraps
-    map.add(fixed && reserved_hit(iova, last), EINVAL, ctx);                             // iopt_map.iova_reserved
-    map.add(fixed && area_hit(iova, last), EEXIST, ctx);                                 // iopt_map.iova_in_use
-    map.add(!fixed && chosen.err != zero, chosen.err);                                  // iopt_map.alloc_iova_*
+    check_iova(map, iova, last, len, align_mask, chosen);
     map.add(((va_off & page_mask) & align_mask) != zero, EINVAL, ctx);                  // iopt_map.page_offset_unaligned
     map.add(target_has_domain && !backed, EFAULT, ctx);                                 // ioas_map.pin_failed
     if (abstract_map_guard) {
@@ -529,11 +537,7 @@ StepOut Encoding::step(const SymState& s, const SymOp& op) const {
     const Expr dst_last = dst_iova + len - bv(1);
     Expr backed = !(slice_off.add_overflows(len)) && (slice_off + len).ule(bv(buf_len));
     copy.add((len & align_mask) != zero, EINVAL, ctx);                                  // iopt_map.length_unaligned
-    copy.add(fixed && (dst_iova & align_mask) != zero, EINVAL, ctx);                    // iopt_map.iova_unaligned
-    copy.add(fixed && dst_iova.add_overflows(len - bv(1)), EOVERFLOW, ctx);             // iopt_map.iova_wraps
-    copy.add(fixed && reserved_hit(dst_iova, dst_last), EINVAL, ctx);                    // iopt_map.iova_reserved
-    copy.add(fixed && area_hit(dst_iova, dst_last), EEXIST, ctx);                        // iopt_map.iova_in_use
-    copy.add(!fixed && chosen.err != zero, chosen.err);                                 // iopt_map.alloc_iova_*
+    check_iova(copy, dst_iova, dst_last, len, align_mask, chosen);
     copy.add((prot & bv(2)) != zero && !src_pages.writable, EPERM, ctx);                // iopt_map.write_to_readonly_pages
     copy.add(((slice_off & page_mask) & align_mask) != zero, EINVAL, ctx);              // iopt_map.page_offset_unaligned
     copy.add(target_has_domain && !backed, EFAULT, ctx);                                // ioas_copy.pin_failed
